@@ -1,0 +1,447 @@
+"""Persistence of the lineage graph: SQLModel tables over SQLite (default) or PostgreSQL.
+
+The tables stay inside this module; callers get :mod:`explorer.lineage` values back. Every
+source batch is written in one transaction together with that source's cursor, so a crash or a
+kill mid-scan leaves the store exactly as it was before the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, event, func, or_, select, text
+from sqlalchemy import delete as sa_delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlmodel import Field, SQLModel, create_engine
+
+from explorer.lineage import Edge, EdgeKind, Evidence, Facts, Gap, Node, NodeKind, merge_properties
+
+DEFAULT_DB_RELPATH = Path(".mlprov") / "lineage.db"
+SCHEMA_VERSION = 1
+_CHUNK = 500
+
+
+class StoreError(Exception):
+    """The store cannot be opened or read: the message names the URL or file."""
+
+
+class NodeRow(SQLModel, table=True):
+    __tablename__ = "nodes"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    label: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    properties: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class EdgeRow(SQLModel, table=True):
+    __tablename__ = "edges"
+    key: str = Field(primary_key=True)
+    source: str = Field(index=True)
+    target: str = Field(index=True)
+    kind: str
+    ev_source: str
+    ev_locator: str = Field(sa_column=Column(Text, nullable=False))
+    ev_rule: str
+
+
+class GapRow(SQLModel, table=True):
+    __tablename__ = "gaps"
+    key: str = Field(primary_key=True)
+    origin: str = Field(index=True)
+    subject: str = Field(index=True)
+    kind: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    locator: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    candidates: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class CursorRow(SQLModel, table=True):
+    """Where a source's last committed batch ended (last commit tips, last run update time...)."""
+
+    __tablename__ = "cursors"
+    origin: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class MetaRow(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+Index("ix_edges_kind_target", EdgeRow.kind, EdgeRow.target)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class KindCount:
+    kind: str
+    count: int
+
+
+def default_url(workspace: Path) -> str:
+    """The store a command uses: ``MLPROV_DB``, else ``.mlprov/lineage.db`` in the workspace."""
+    env = os.environ.get("MLPROV_DB")
+    if env:
+        return env
+    return f"sqlite:///{(workspace / DEFAULT_DB_RELPATH).resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password removed, for messages: credentials are never printed."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def edge_key(edge: Edge) -> str:
+    raw = "\x1f".join(
+        (edge.source, edge.target, str(edge.kind), edge.evidence.source, edge.evidence.locator, edge.evidence.rule)
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class LineageStore:
+    """The lineage graph as stored. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self.url = url
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> LineageStore:
+        """Open (and create when ``create``) the store at a SQLAlchemy URL.
+
+        Raises :class:`StoreError` with a one-line reason when the URL is invalid, the file is not
+        a database, or the server is unreachable.
+        """
+        if url.startswith("sqlite:///") and create:
+            path = Path(url.removeprefix("sqlite:///"))
+            if str(path) not in ("", ":memory:"):
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the store directory {path.parent}: {exc.strerror}") from exc
+        try:
+            engine = create_engine(url, future=True)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise StoreError(f"invalid store URL {redact_url(url)}: {exc}") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine, url)
+        try:
+            if create:
+                SQLModel.metadata.create_all(engine)
+            with engine.connect() as conn:
+                conn.execute(select(func.count()).select_from(MetaRow))
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise StoreError(f"cannot open the store {redact_url(url)}: {reason}") from exc
+        return store
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> LineageStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return str(self._engine.dialect.name)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        origin: str,
+        facts: Facts,
+        cursor: dict[str, Any] | None = None,
+        *,
+        replace_gaps: bool = False,
+    ) -> None:
+        """Write one source batch and its cursor in a single transaction.
+
+        Nodes seen before are merged (see :func:`explorer.lineage.merge_properties`); edges and
+        gaps already stored are kept. ``replace_gaps`` first drops the origin's earlier gaps, for
+        sources that recompute all their gaps on every scan.
+        """
+        try:
+            with self._engine.begin() as conn:
+                self._upsert_nodes(conn, facts.nodes)
+                self._insert_edges(conn, facts.edges)
+                if replace_gaps:
+                    conn.execute(sa_delete(GapRow).where(GapRow.origin == origin))  # type: ignore[arg-type]
+                self._insert_gaps(conn, origin, facts.gaps)
+                if cursor is not None:
+                    self._upsert(conn, CursorRow, [{"origin": origin, "value": json.dumps(cursor)}], ["origin"])
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise StoreError(f"cannot write to the store {redact_url(self.url)}: {reason}") from exc
+
+    def _insert_stmt(self, table: type[SQLModel]) -> Any:
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        return dialect.insert(table.__table__)  # type: ignore[attr-defined]
+
+    def _upsert(self, conn: Connection, table: type[SQLModel], rows: list[dict[str, Any]], keys: list[str]) -> None:
+        if not rows:
+            return
+        stmt = self._insert_stmt(table)
+        update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
+
+    def _upsert_nodes(self, conn: Connection, nodes: Sequence[Node]) -> None:
+        merged: dict[str, Node] = {}
+        for node in nodes:
+            seen = merged.get(node.id)
+            if seen is not None:
+                seen.properties = merge_properties(seen.properties, node.properties)
+                seen.label = node.label or seen.label
+            else:
+                merged[node.id] = Node(node.id, node.kind, node.label, dict(node.properties))
+        ids = list(merged)
+        for chunk in _chunks(ids):
+            rows = conn.execute(select(NodeRow.id, NodeRow.label, NodeRow.properties).where(NodeRow.id.in_(chunk)))  # type: ignore[attr-defined]
+            for node_id, label, props in rows:
+                node = merged[node_id]
+                node.properties = merge_properties(json.loads(props), node.properties)
+                node.label = node.label or label
+        payload = [
+            {
+                "id": n.id,
+                "kind": str(n.kind),
+                "label": n.label,
+                "properties": json.dumps(n.properties, sort_keys=True, default=str),
+            }
+            for n in merged.values()
+        ]
+        for chunk in _chunks(payload):
+            self._upsert(conn, NodeRow, chunk, ["id"])
+
+    def _insert_edges(self, conn: Connection, edges: Sequence[Edge]) -> None:
+        rows = {
+            edge_key(e): {
+                "key": edge_key(e),
+                "source": e.source,
+                "target": e.target,
+                "kind": str(e.kind),
+                "ev_source": e.evidence.source,
+                "ev_locator": e.evidence.locator,
+                "ev_rule": e.evidence.rule,
+            }
+            for e in edges
+        }
+        stmt = self._insert_stmt(EdgeRow).on_conflict_do_nothing(index_elements=["key"])
+        for chunk in _chunks(list(rows.values())):
+            conn.execute(stmt, chunk)
+
+    def _insert_gaps(self, conn: Connection, origin: str, gaps: Sequence[Gap]) -> None:
+        rows = {
+            g.key: {
+                "key": g.key,
+                "origin": origin,
+                "subject": g.subject,
+                "kind": g.kind,
+                "reason": g.reason,
+                "locator": g.locator,
+                "candidates": json.dumps(list(g.candidates)),
+            }
+            for g in gaps
+        }
+        stmt = self._insert_stmt(GapRow).on_conflict_do_nothing(index_elements=["key"])
+        for chunk in _chunks(list(rows.values())):
+            conn.execute(stmt, chunk)
+
+    def delete_gaps(self, origin: str, subjects: Iterable[str] | None = None, kind: str | None = None) -> None:
+        """Drop gaps an origin recorded (for some subjects or kind): a later scan resolved them."""
+        with self._engine.begin() as conn:
+            stmt = sa_delete(GapRow).where(GapRow.origin == origin)  # type: ignore[arg-type]
+            if kind is not None:
+                stmt = stmt.where(GapRow.kind == kind)  # type: ignore[arg-type]
+            if subjects is None:
+                conn.execute(stmt)
+                return
+            for chunk in _chunks(list(subjects)):
+                conn.execute(stmt.where(GapRow.subject.in_(chunk)))  # type: ignore[attr-defined]
+
+    # --- cursors and metadata --------------------------------------------------------------
+
+    def cursor(self, origin: str) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            value = conn.execute(select(CursorRow.value).where(CursorRow.origin == origin)).scalar()  # type: ignore[arg-type]
+        return None if value is None else dict(json.loads(value))
+
+    def cursors(self) -> dict[str, dict[str, Any]]:
+        with self._engine.connect() as conn:
+            return {o: json.loads(v) for o, v in conn.execute(select(CursorRow.origin, CursorRow.value))}
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._engine.begin() as conn:
+            self._upsert(conn, MetaRow, [{"key": key, "value": json.dumps(value)}], ["key"])
+
+    def meta(self, key: str) -> Any:
+        with self._engine.connect() as conn:
+            value = conn.execute(select(MetaRow.value).where(MetaRow.key == key)).scalar()  # type: ignore[arg-type]
+        return None if value is None else json.loads(value)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node | None:
+        found = self.nodes_by_id([node_id])
+        return found.get(node_id)
+
+    def nodes_by_id(self, ids: Iterable[str]) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        with self._engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                rows = conn.execute(select(NodeRow).where(NodeRow.id.in_(chunk)))  # type: ignore[attr-defined]
+                for row in rows:
+                    node = _node(row)
+                    out[node.id] = node
+        return out
+
+    def nodes(self, kind: NodeKind | str | None = None, *, limit: int | None = None, offset: int = 0) -> list[Node]:
+        stmt = select(NodeRow).order_by(NodeRow.id).offset(offset)  # type: ignore[arg-type]
+        if kind is not None:
+            stmt = stmt.where(NodeRow.kind == str(kind))  # type: ignore[arg-type]
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._engine.connect() as conn:
+            return [_node(row) for row in conn.execute(stmt)]
+
+    def iter_nodes(self, kind: NodeKind | str | None = None) -> Iterator[Node]:
+        offset = 0
+        while True:
+            batch = self.nodes(kind, limit=2000, offset=offset)
+            yield from batch
+            if len(batch) < 2000:
+                return
+            offset += len(batch)
+
+    def count_by_kind(self) -> list[KindCount]:
+        stmt = select(NodeRow.kind, func.count()).group_by(NodeRow.kind).order_by(NodeRow.kind)  # type: ignore[arg-type]
+        with self._engine.connect() as conn:
+            return [KindCount(str(k), int(c)) for k, c in conn.execute(stmt)]
+
+    def count_edges(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(EdgeRow)).scalar() or 0)
+
+    def ids_with_prefix(self, prefix: str, limit: int = 20) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = select(NodeRow.id).where(NodeRow.id.like(f"{escaped}%", escape="\\")).order_by(NodeRow.id).limit(limit)  # type: ignore[attr-defined]
+        with self._engine.connect() as conn:
+            return [str(r) for r in conn.execute(stmt).scalars()]
+
+    def search(self, needle: str, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Node]:
+        """Nodes whose id or label contains ``needle`` (case-insensitive), ids first."""
+        escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = (
+            select(NodeRow)
+            .where(
+                or_(
+                    func.lower(NodeRow.id).like(pattern, escape="\\"),
+                    func.lower(NodeRow.label).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(NodeRow.kind, NodeRow.id)  # type: ignore[arg-type]
+            .limit(limit)
+        )
+        if kinds:
+            stmt = stmt.where(NodeRow.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        with self._engine.connect() as conn:
+            return [_node(row) for row in conn.execute(stmt)]
+
+    def edges_from(self, ids: Iterable[str], kinds: Sequence[EdgeKind] | None = None) -> list[Edge]:
+        """Edges whose source is one of ``ids``: the way upstream."""
+        return self._edges(EdgeRow.source, ids, kinds)
+
+    def edges_to(self, ids: Iterable[str], kinds: Sequence[EdgeKind] | None = None) -> list[Edge]:
+        """Edges whose target is one of ``ids``: the way downstream."""
+        return self._edges(EdgeRow.target, ids, kinds)
+
+    def _edges(self, column: Any, ids: Iterable[str], kinds: Sequence[EdgeKind] | None) -> list[Edge]:
+        out: list[Edge] = []
+        with self._engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                stmt = select(EdgeRow).where(column.in_(chunk)).order_by(EdgeRow.source, EdgeRow.kind, EdgeRow.target)  # type: ignore[arg-type]
+                if kinds:
+                    stmt = stmt.where(EdgeRow.kind.in_([str(k) for k in kinds]))  # type: ignore[attr-defined]
+                out.extend(_edge(row) for row in conn.execute(stmt).scalars())
+        return out
+
+    def edges_of_kind(self, kind: EdgeKind) -> list[Edge]:
+        with self._engine.connect() as conn:
+            stmt = select(EdgeRow).where(EdgeRow.kind == str(kind))  # type: ignore[arg-type]
+            return [_edge(row) for row in conn.execute(stmt).scalars()]
+
+    def gaps(self, subjects: Iterable[str] | None = None, origin: str | None = None) -> list[Gap]:
+        out: list[Gap] = []
+        with self._engine.connect() as conn:
+            base = select(GapRow).order_by(GapRow.subject, GapRow.kind, GapRow.locator)  # type: ignore[arg-type]
+            if origin is not None:
+                base = base.where(GapRow.origin == origin)  # type: ignore[arg-type]
+            if subjects is None:
+                out.extend(_gap(row) for row in conn.execute(base).scalars())
+                return out
+            for chunk in _chunks(list(dict.fromkeys(subjects))):
+                stmt = base.where(GapRow.subject.in_(chunk))  # type: ignore[attr-defined]
+                out.extend(_gap(row) for row in conn.execute(stmt).scalars())
+        return out
+
+    def gap_counts(self) -> dict[str, int]:
+        """Number of gaps per subject id."""
+        with self._engine.connect() as conn:
+            stmt = select(GapRow.subject, func.count()).group_by(GapRow.subject)  # type: ignore[arg-type]
+            return {str(s): int(c) for s, c in conn.execute(stmt)}
+
+    def ping(self) -> None:
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        # WAL lets the explorer read while a scan writes; NORMAL sync is still crash-safe in WAL mode.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+    except Exception as exc:  # a file that is not a database fails here with a clear sqlite error
+        raise OperationalError("PRAGMA journal_mode", {}, exc) from exc
+    finally:
+        cur.close()
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _node(row: Any) -> Node:
+    rec = row[0] if not isinstance(row, NodeRow) and hasattr(row, "__getitem__") else row
+    return Node(rec.id, NodeKind(rec.kind), rec.label, json.loads(rec.properties))
+
+
+def _edge(row: EdgeRow) -> Edge:
+    return Edge(row.source, row.target, EdgeKind(row.kind), Evidence(row.ev_source, row.ev_locator, row.ev_rule))
+
+
+def _gap(row: GapRow) -> Gap:
+    return Gap(row.subject, row.kind, row.reason, row.locator, tuple(json.loads(row.candidates)))
