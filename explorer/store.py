@@ -346,7 +346,7 @@ class LineageStore:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = select(NodeRow.id).where(NodeRow.id.like(f"{escaped}%", escape="\\")).order_by(NodeRow.id).limit(limit)  # type: ignore[attr-defined]
         with self._engine.connect() as conn:
-            return [str(r) for r in conn.execute(stmt).scalars()]
+            return [str(r) for r in conn.execute(stmt)]
 
     def search(self, needle: str, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Node]:
         """Nodes whose id or label contains ``needle`` (case-insensitive), ids first."""
@@ -383,13 +383,13 @@ class LineageStore:
                 stmt = select(EdgeRow).where(column.in_(chunk)).order_by(EdgeRow.source, EdgeRow.kind, EdgeRow.target)  # type: ignore[arg-type]
                 if kinds:
                     stmt = stmt.where(EdgeRow.kind.in_([str(k) for k in kinds]))  # type: ignore[attr-defined]
-                out.extend(_edge(row) for row in conn.execute(stmt).scalars())
+                out.extend(_edge(row) for row in conn.execute(stmt))
         return out
 
     def edges_of_kind(self, kind: EdgeKind) -> list[Edge]:
         with self._engine.connect() as conn:
             stmt = select(EdgeRow).where(EdgeRow.kind == str(kind))  # type: ignore[arg-type]
-            return [_edge(row) for row in conn.execute(stmt).scalars()]
+            return [_edge(row) for row in conn.execute(stmt)]
 
     def gaps(self, subjects: Iterable[str] | None = None, origin: str | None = None) -> list[Gap]:
         out: list[Gap] = []
@@ -398,11 +398,11 @@ class LineageStore:
             if origin is not None:
                 base = base.where(GapRow.origin == origin)  # type: ignore[arg-type]
             if subjects is None:
-                out.extend(_gap(row) for row in conn.execute(base).scalars())
+                out.extend(_gap(row) for row in conn.execute(base))
                 return out
             for chunk in _chunks(list(dict.fromkeys(subjects))):
                 stmt = base.where(GapRow.subject.in_(chunk))  # type: ignore[attr-defined]
-                out.extend(_gap(row) for row in conn.execute(stmt).scalars())
+                out.extend(_gap(row) for row in conn.execute(stmt))
         return out
 
     def gap_counts(self) -> dict[str, int]:
@@ -434,14 +434,19 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+# Rows come from Core selects (fast, no ORM identity map): read them by column name.
+
+
 def _node(row: Any) -> Node:
-    rec = row[0] if not isinstance(row, NodeRow) and hasattr(row, "__getitem__") else row
-    return Node(rec.id, NodeKind(rec.kind), rec.label, json.loads(rec.properties))
+    m = row._mapping
+    return Node(m["id"], NodeKind(m["kind"]), m["label"], json.loads(m["properties"]))
 
 
-def _edge(row: EdgeRow) -> Edge:
-    return Edge(row.source, row.target, EdgeKind(row.kind), Evidence(row.ev_source, row.ev_locator, row.ev_rule))
+def _edge(row: Any) -> Edge:
+    m = row._mapping
+    return Edge(m["source"], m["target"], EdgeKind(m["kind"]), Evidence(m["ev_source"], m["ev_locator"], m["ev_rule"]))
 
 
-def _gap(row: GapRow) -> Gap:
-    return Gap(row.subject, row.kind, row.reason, row.locator, tuple(json.loads(row.candidates)))
+def _gap(row: Any) -> Gap:
+    m = row._mapping
+    return Gap(m["subject"], m["kind"], m["reason"], m["locator"], tuple(json.loads(m["candidates"])))

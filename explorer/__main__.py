@@ -1,0 +1,2 @@
+from explorer.cli import main
+main()

@@ -1,0 +1,223 @@
+"""Reading DVC's files as data: ``dvc.lock``, ``.dvc`` files and ``dvc.yaml`` ``artifacts``.
+
+Safe YAML only; ``dvc.yaml`` templates (``${...}``) are never evaluated: the lock already holds
+the resolved commands. Every parser raises :class:`DvcFormatError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml's loader is ~10x faster; both are safe loaders
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+class DvcFormatError(Exception):
+    """A DVC file cannot be read: the message says why in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class HashedPath:
+    """A dep or out as DVC locked it: a repo-relative path and its content hash."""
+
+    path: str
+    algorithm: str  # md5, md5-dos2unix (DVC 2 era entries), etag, checksum...
+    digest: str
+    size: int | None = None
+    nfiles: int | None = None
+
+    @property
+    def data_key(self) -> tuple[str, str]:
+        return self.algorithm, self.digest
+
+
+@dataclass(slots=True)
+class LockedStage:
+    name: str  # name, or name@key for foreach/matrix, prefixed by the dvc.yaml dir when not at the root
+    dvcfile: str
+    cmd: str | list[str] | None
+    params: dict[str, Any] = field(default_factory=dict)
+    deps: list[HashedPath] = field(default_factory=list)
+    outs: list[HashedPath] = field(default_factory=list)
+    raw: Any = None  # the lock entry as written, to tell whether it changed
+    frozen: bool = False
+    imported: dict[str, Any] | None = None
+
+
+def load_yaml(text: bytes | str, what: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DvcFormatError(f"{what}: invalid YAML{where}: {problem}") from exc
+
+
+def _join(base_dir: str, path: str) -> str:
+    if "://" in path or path.startswith("remote://"):
+        return path  # an external dependency (s3://, https://...): keep as written
+    return posixpath.normpath(posixpath.join(base_dir, path)) if base_dir else posixpath.normpath(path)
+
+
+def hashed_entry(entry: Any, base_dir: str, what: str) -> HashedPath | None:
+    """A dep/out entry; ``None`` when DVC recorded no hash for it (e.g. a missing file)."""
+    if not isinstance(entry, dict) or "path" not in entry:
+        raise DvcFormatError(f"{what}: entry without a path")
+    path = _join(base_dir, str(entry["path"]))
+    declared = entry.get("hash")
+    size = entry.get("size")
+    nfiles = entry.get("nfiles")
+    if "md5" in entry and entry["md5"]:
+        # DVC 3 writes `hash: md5`; an entry without it is DVC 2 era and DVC 3 reads its md5 as
+        # md5-dos2unix, which differs from md5 for text files: keep the two apart.
+        algorithm = "md5" if declared == "md5" else "md5-dos2unix"
+        digest = str(entry["md5"])
+    else:
+        for key in ("etag", "checksum", "version_id", "sha256"):
+            if entry.get(key):
+                algorithm, digest = key, str(entry[key])
+                break
+        else:
+            return None
+    return HashedPath(
+        path,
+        algorithm,
+        digest,
+        int(size) if isinstance(size, int) else None,
+        int(nfiles) if isinstance(nfiles, int) else None,
+    )
+
+
+def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:
+    """Stages of a ``dvc.lock`` (schema 2.0, or the DVC 1 layout without ``schema``)."""
+    doc = load_yaml(text, lock_path)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise DvcFormatError(f"{lock_path}: expected a mapping at the top level")
+    stages = doc.get("stages") if "schema" in doc or "stages" in doc else doc
+    if stages is None:
+        return {}
+    if not isinstance(stages, dict):
+        raise DvcFormatError(f"{lock_path}: 'stages' is not a mapping")
+    base_dir = posixpath.dirname(lock_path)
+    prefix = f"{base_dir}/" if base_dir else ""
+    out: dict[str, LockedStage] = {}
+    for name, entry in stages.items():
+        where = f"{lock_path} stage {name}"
+        if not isinstance(entry, dict):
+            raise DvcFormatError(f"{where}: expected a mapping")
+        stage = LockedStage(
+            name=f"{prefix}{name}",
+            dvcfile=posixpath.join(base_dir, "dvc.yaml") if base_dir else "dvc.yaml",
+            cmd=entry.get("cmd"),
+            params=entry.get("params") or {},
+            raw=entry,
+            frozen=bool(entry.get("frozen", False)),
+        )
+        if not isinstance(stage.params, dict):
+            raise DvcFormatError(f"{where}: 'params' is not a mapping")
+        for key, target in (("deps", stage.deps), ("outs", stage.outs)):
+            items = entry.get(key) or []
+            if not isinstance(items, list):
+                raise DvcFormatError(f"{where}: '{key}' is not a list")
+            for i, item in enumerate(items):
+                hashed = hashed_entry(item, base_dir, f"{where} {key}[{i}]")
+                if hashed is not None:
+                    target.append(hashed)
+        out[stage.name] = stage
+    return out
+
+
+def parse_dvcfile(text: bytes | str, path: str) -> LockedStage:
+    """A ``.dvc`` file as a stage: its outs (paths relative to the file), and for imports the source.
+
+    The top-level ``md5`` of a ``.dvc`` file is the *stage* hash, not the data's: never used as data.
+    """
+    doc = load_yaml(text, path)
+    if not isinstance(doc, dict):
+        raise DvcFormatError(f"{path}: expected a mapping at the top level")
+    base_dir = posixpath.dirname(path)
+    outs_raw = doc.get("outs") or []
+    if not isinstance(outs_raw, list):
+        raise DvcFormatError(f"{path}: 'outs' is not a list")
+    stage = LockedStage(name=path, dvcfile=path, cmd=doc.get("cmd"), raw=doc, frozen=bool(doc.get("frozen", False)))
+    for i, item in enumerate(outs_raw):
+        hashed = hashed_entry(item, base_dir, f"{path} outs[{i}]")
+        if hashed is not None:
+            stage.outs.append(hashed)
+    deps_raw = doc.get("deps") or []
+    if not isinstance(deps_raw, list):
+        raise DvcFormatError(f"{path}: 'deps' is not a list")
+    for i, item in enumerate(deps_raw):
+        if isinstance(item, dict) and isinstance(item.get("repo"), dict):
+            repo = item["repo"]
+            stage.imported = {
+                "url": repo.get("url"),
+                "rev_lock": repo.get("rev_lock"),
+                "rev": repo.get("rev"),
+                "path": item.get("path"),
+            }
+            continue
+        hashed = hashed_entry(item, base_dir, f"{path} deps[{i}]")
+        if hashed is not None:
+            stage.deps.append(hashed)
+    return stage
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactDecl:
+    name: str
+    path: str
+    type: str | None
+    description: str | None
+    labels: tuple[str, ...]
+
+
+def parse_artifacts(text: bytes | str, dvc_yaml_path: str) -> dict[str, ArtifactDecl]:
+    """The ``artifacts:`` section of a ``dvc.yaml`` (the model registry's metadata)."""
+    doc = load_yaml(text, dvc_yaml_path)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise DvcFormatError(f"{dvc_yaml_path}: expected a mapping at the top level")
+    section = doc.get("artifacts") or {}
+    if not isinstance(section, dict):
+        raise DvcFormatError(f"{dvc_yaml_path}: 'artifacts' is not a mapping")
+    base_dir = posixpath.dirname(dvc_yaml_path)
+    out: dict[str, ArtifactDecl] = {}
+    for name, entry in section.items():
+        if not isinstance(entry, dict) or "path" not in entry:
+            raise DvcFormatError(f"{dvc_yaml_path}: artifact {name!r} has no path")
+        labels = entry.get("labels") or []
+        out[str(name)] = ArtifactDecl(
+            name=str(name),
+            path=_join(base_dir, str(entry["path"])),
+            type=entry.get("type"),
+            description=entry.get("desc"),
+            labels=tuple(str(label) for label in labels) if isinstance(labels, list) else (),
+        )
+    return out
+
+
+def check_dvc_yaml(text: bytes | str, path: str) -> None:
+    """Raise when a ``dvc.yaml`` cannot be read (recorded as a gap at that commit)."""
+    doc = load_yaml(text, path)
+    if doc is not None and not isinstance(doc, dict):
+        raise DvcFormatError(f"{path}: expected a mapping at the top level")
+    if isinstance(doc, dict):
+        stages = doc.get("stages")
+        if stages is not None and not isinstance(stages, dict):
+            raise DvcFormatError(f"{path}: 'stages' is not a mapping")
+
+
+def is_dvc_path(path: str) -> bool:
+    base = posixpath.basename(path)
+    return base in ("dvc.lock", "dvc.yaml") or (base.endswith(".dvc") and base != ".dvc")
