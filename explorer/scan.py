@@ -43,6 +43,18 @@ Linker = Callable[[LineageStore, Progress], tuple[str, Facts]]
 LINKERS: list[Linker] = []
 
 
+def linkers() -> list[Linker]:
+    """Registered linkers plus those of :mod:`explorer.linking` (cross-source rules), when present."""
+    import importlib.util
+
+    found = list(LINKERS)
+    if importlib.util.find_spec("explorer.linking") is not None:
+        import importlib
+
+        found.extend(getattr(importlib.import_module("explorer.linking"), "LINKERS", []))
+    return found
+
+
 def source_factories() -> dict[str, Callable[[str, Settings], Source]]:
     """Source kinds ``scan`` knows, by option name. Imported lazily: MLflow is slow to import."""
 
@@ -96,7 +108,7 @@ def run_scan(
         report.seconds = time.perf_counter() - started
         reports.append(report)
     if link:
-        for linker in LINKERS:
+        for linker in linkers():
             started = time.perf_counter()
             try:
                 origin, facts = linker(store, observer)

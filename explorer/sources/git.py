@@ -330,7 +330,10 @@ class _HistoryScan:
             event = {"stage": stage, "action": "unassign" if unassign else "assign", "tag": tag, "at": when, "n": n}
             event["commit"] = ref.target
             history.setdefault(mv, []).append(event)
-            current[(name, stage)] = None if unassign else mv
+            if not unassign:
+                current[(name, stage)] = mv
+            elif current.get((name, stage)) == mv:
+                current[(name, stage)] = None
         for mv, node in nodes.items():
             node.properties["stage_history"] = history.get(mv, [])
             node.properties["stages"] = sorted(s for (n, s), holder in current.items() if holder == mv)
