@@ -77,7 +77,7 @@ class BundleInfo:
 
     @property
     def is_oms(self) -> bool:
-        return bool(self.statement) and self.statement.get("predicateType") in OMS_PREDICATE_TYPES  # type: ignore[union-attr]
+        return self.statement is not None and self.statement.get("predicateType") in OMS_PREDICATE_TYPES
 
     def claimed_identity(self) -> tuple[str | None, str | None]:
         """(identity, issuer) the signing certificate names, or the key hint for key bundles."""
@@ -104,7 +104,9 @@ def read_bundle(path: Path) -> BundleInfo:
         document = json.loads(raw)
     except ValueError as exc:
         raise SigningInputError(f"{path} is not a Sigstore bundle: not JSON ({exc})") from exc
-    if not isinstance(document, dict) or not str(document.get("mediaType", "")).startswith(BUNDLE_MEDIA_TYPE_PREFIX):
+    if not isinstance(document, dict) or not str(document.get("mediaType", "")).startswith(
+        BUNDLE_MEDIA_TYPE_PREFIX
+    ):
         raise SigningInputError(f"{path} is not a Sigstore bundle: no {BUNDLE_MEDIA_TYPE_PREFIX}* mediaType")
     material = document.get("verificationMaterial") or {}
     is_dsse = "dsseEnvelope" in document

@@ -33,7 +33,14 @@ from model_signing._signing import sign_ec_key as oms_ec_key
 from model_signing._signing import sign_sigstore_pb as oms_pb
 from model_signing._signing import signing as oms_signing
 
-from signing.bundle import BundleInfo, Method, certificate_identities, oidc_issuer, public_key_hint, read_bundle
+from signing.bundle import (
+    BundleInfo,
+    Method,
+    certificate_identities,
+    oidc_issuer,
+    public_key_hint,
+    read_bundle,
+)
 from signing.digest_cache import DigestCache
 from signing.errors import SigningInputError, VerificationFailure
 from signing.hashing import HashingOptions, UnhashableEntry, hash_model, normalize_ignore
@@ -91,7 +98,11 @@ class CertificateSigner:
 
 
 ExpectedSigner = KeylessSigner | KeySigner | CertificateSigner
-_METHOD_OF: dict[type, Method] = {KeylessSigner: Method.SIGSTORE, KeySigner: Method.KEY, CertificateSigner: Method.CERTIFICATE}
+_METHOD_OF: dict[type, Method] = {
+    KeylessSigner: Method.SIGSTORE,
+    KeySigner: Method.KEY,
+    CertificateSigner: Method.CERTIFICATE,
+}
 
 
 # --- the outcome --------------------------------------------------------------------------------
@@ -261,7 +272,7 @@ def _verify_keyless(
 
     if trust_config is None:
         raise SigningInputError("keyless verification needs a Sigstore trust config")
-    claimed_identity, claimed_issuer = info.claimed_identity()
+    _, claimed_issuer = info.claimed_identity()
     names = certificate_identities(info.leaf) if info.leaf is not None else []
     if not any(s.matches(name, claimed_issuer) for s in signers for name in names):
         raise _identity_mismatch(info, signers)
@@ -284,7 +295,9 @@ def _verify_keyless(
         raise VerificationFailure(
             f"Sigstore verification failed: {message}",
             reason="bad-signature",
-            hint="a bundle from another Sigstore instance needs --staging or --trust-config" if other_instance else "",
+            hint="a bundle from another Sigstore instance needs --staging or --trust-config"
+            if other_instance
+            else "",
         ) from exc
 
 
@@ -297,10 +310,14 @@ def _envelope(info: BundleInfo) -> tuple[str, bytes, bytes]:
             base64.b64decode(envelope["signatures"][0]["sig"]),
         )
     except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise VerificationFailure(f"the bundle's DSSE envelope is malformed ({exc})", reason="invalid-bundle") from exc
+        raise VerificationFailure(
+            f"the bundle's DSSE envelope is malformed ({exc})", reason="invalid-bundle"
+        ) from exc
 
 
-def _check_dsse_signature(info: BundleInfo, public_key: ec.EllipticCurvePublicKey) -> tuple[str, bytes] | None:
+def _check_dsse_signature(
+    info: BundleInfo, public_key: ec.EllipticCurvePublicKey
+) -> tuple[str, bytes] | None:
     """The verified (payload type, payload), or None when the signature does not verify."""
     payload_type, payload, signature = _envelope(info)
     try:
@@ -343,7 +360,9 @@ def _verify_with_certificates(
     problems: list[str] = []
     for signer in signers:
         if signer.identity not in names:
-            problems.append(f"the signing certificate names {', '.join(map(repr, names))}, not {signer.identity!r}")
+            problems.append(
+                f"the signing certificate names {', '.join(map(repr, names))}, not {signer.identity!r}"
+            )
             continue
         anchors = load_certificates(list(signer.chain))
         if not anchors:
@@ -366,7 +385,8 @@ def _verify_with_certificates(
         verified = _check_dsse_signature(info, public_key)
         if verified is None:
             raise VerificationFailure(
-                "the signature does not verify with the signing certificate's key: the bundle or its payload was altered",
+                "the signature does not verify with the signing certificate's key: "
+                "the bundle or its payload was altered",
                 reason="bad-signature",
             )
         result.identity = signer.identity
@@ -375,7 +395,9 @@ def _verify_with_certificates(
     raise VerificationFailure(problems[0], reason=reason, problems=problems)
 
 
-def _chain_error(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate]) -> str:
+def _chain_error(
+    leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate]
+) -> str:
     """Why ``leaf`` does not chain to ``anchors`` at the current time ('' when it does).
 
     Only the given anchors are trusted (never the system or web roots); an anchor may be an
@@ -404,21 +426,28 @@ def _can_sign(cert: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         pass
     try:
-        return ExtendedKeyUsageOID.CODE_SIGNING in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        return (
+            ExtendedKeyUsageOID.CODE_SIGNING
+            in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        )
     except x509.ExtensionNotFound:
         return False
 
 
 def _parse_payload(payload_type: str, payload: bytes) -> oms_manifest.Manifest:
     if payload_type != IN_TOTO_PAYLOAD_TYPE:
-        raise VerificationFailure(f"the signed payload is {payload_type!r}, not an in-toto statement", reason="invalid-bundle")
+        raise VerificationFailure(
+            f"the signed payload is {payload_type!r}, not an in-toto statement", reason="invalid-bundle"
+        )
     try:
         statement = json.loads(payload)
         if statement.get("_type") != IN_TOTO_STATEMENT_TYPE:
             raise ValueError(f"statement type {statement.get('_type')!r}")
         return oms_signing.dsse_payload_to_manifest(statement)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise VerificationFailure(f"the signed payload is not an OMS model signature: {_one_line(exc)}", reason="invalid-bundle") from exc
+        raise VerificationFailure(
+            f"the signed payload is not an OMS model signature: {_one_line(exc)}", reason="invalid-bundle"
+        ) from exc
 
 
 # --- 2. the files ---------------------------------------------------------------------------------
@@ -490,7 +519,9 @@ def manifest_differences(expected: oms_manifest.Manifest, actual: oms_manifest.M
             found = ", ".join(d[:16] for _, d in have[name])
             problems.append(f"{name!r} differs from the signed digest (signed {signed}…, found {found}…)")
     problems.extend(f"{name!r} is missing (it was signed)" for name in missing if name not in renamed)
-    problems.extend(f"extra file {name!r} is not covered by the signature" for name in extra if name not in renamed)
+    problems.extend(
+        f"extra file {name!r} is not covered by the signature" for name in extra if name not in renamed
+    )
     return problems
 
 
@@ -508,7 +539,11 @@ def _reason_of(problem: str) -> str:
 
 
 def _verify_artifact_bundle(
-    info: BundleInfo, model_path: Path, signers: Sequence[ExpectedSigner], trust_config: Any, result: VerificationResult
+    info: BundleInfo,
+    model_path: Path,
+    signers: Sequence[ExpectedSigner],
+    trust_config: Any,
+    result: VerificationResult,
 ) -> None:
     from sigstore.hashes import Hashed
     from sigstore_models.common.v1 import HashAlgorithm
@@ -523,7 +558,8 @@ def _verify_artifact_bundle(
     signed = info.document.get("messageSignature", {}).get("messageDigest", {}).get("digest")
     if signed and base64.b64decode(signed) != digest:
         raise VerificationFailure(
-            f"{model_path.name!r} differs from the signed digest (signed {base64.b64decode(signed).hex()[:16]}…, "
+            f"{model_path.name!r} differs from the signed digest "
+            f"(signed {base64.b64decode(signed).hex()[:16]}…, "
             f"found {digest.hex()[:16]}…)",
             reason="digest-mismatch",
         )

@@ -1,0 +1,301 @@
+"""Sign a model into an OMS Sigstore bundle: keyless (Sigstore), with an EC key, or a certificate.
+
+The payload and bundle layout are upstream ``model_signing``'s own (its in-toto ``Payload`` and
+its key/certificate signers), so bundles verify with ``model_signing verify``. What mlprov adds:
+fast incremental hashing, key checks with clear messages, a keyless flow that takes the token
+from the command line, the environment or the CI, and an atomic write of the bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from model_signing._signing import sign_certificate as oms_certificate
+from model_signing._signing import sign_ec_key as oms_ec_key
+from model_signing._signing import sign_sigstore_pb as oms_pb
+from model_signing._signing import signing as oms_signing
+
+from signing.bundle import Method, read_bundle
+from signing.digest_cache import DigestCache
+from signing.errors import SigningError, SigningInputError
+from signing.hashing import GIT_PATHS, HashingOptions, ProgressFn, hash_model, normalize_ignore
+from signing.keys import check_validity, load_certificates, load_private_key
+
+DEFAULT_SIGNATURE_NAME = "model.sig"
+TOKEN_ENV = "SIGSTORE_ID_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class KeySigning:
+    """Sign with an ECDSA private key (PEM)."""
+
+    private_key: Path
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSigning:
+    """Sign with a private key and its certificate; ``chain`` travels in the bundle."""
+
+    private_key: Path
+    certificate: Path
+    chain: tuple[Path, ...] = ()
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeylessSigning:
+    """Sign with Sigstore: an OIDC identity token buys a short-lived Fulcio certificate.
+
+    ``trust_config`` is a sigstore ``ClientTrustConfig`` (which Fulcio, Rekor and roots).
+    Without ``identity_token``, ``SIGSTORE_ID_TOKEN`` and then ambient CI credentials are
+    tried; ``interactive`` allows the browser OAuth flow as a last resort.
+    """
+
+    trust_config: Any
+    identity_token: str | None = None
+    interactive: bool = False
+
+
+SigningMethod = KeySigning | CertificateSigning | KeylessSigning
+
+
+@dataclass(slots=True)
+class SignResult:
+    """What was signed, by whom, and what the hashing cost."""
+
+    bundle_path: Path
+    bundle_sha256: str
+    method: Method
+    identity: str | None
+    issuer: str | None
+    subject_name: str
+    subject_digest: str | None
+    files: int
+    bytes_total: int
+    bytes_hashed: int
+    cache_hits: int
+    hash_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signature": str(self.bundle_path),
+            "signature_sha256": self.bundle_sha256,
+            "method": str(self.method),
+            "identity": self.identity,
+            "issuer": self.issuer,
+            "subject_name": self.subject_name,
+            "subject_digest": self.subject_digest,
+            "files": self.files,
+            "bytes_total": self.bytes_total,
+            "bytes_hashed": self.bytes_hashed,
+            "cache_hits": self.cache_hits,
+            "hash_seconds": round(self.hash_seconds, 3),
+        }
+
+
+def default_signature_path(model_path: Path) -> Path:
+    """``model.sig`` inside a model directory (as upstream's fixtures), ``<file>.sig`` beside a file."""
+    if model_path.is_dir():
+        return model_path / DEFAULT_SIGNATURE_NAME
+    return model_path.with_name(model_path.name + ".sig")
+
+
+def resolve_ignore_paths(model_path: Path, paths: Sequence[str | Path], cwd: Path | None = None) -> list[str]:
+    """``--ignore-paths`` as paths relative to the model root.
+
+    A path is taken relative to the current directory when that lands inside the model
+    (upstream's rule), else relative to the model root (where upstream silently drops it).
+    Paths outside the model are dropped: they could not be hashed anyway.
+    """
+    root = model_path.resolve()
+    here = cwd or Path.cwd()
+    out: list[str] = []
+    for raw in paths:
+        candidate = Path(raw)
+        for base in [candidate] if candidate.is_absolute() else [here / candidate, root / candidate]:
+            try:
+                out.append(normalize_ignore(base.resolve().relative_to(root).as_posix()))
+                break
+            except ValueError:
+                continue
+    return [p for p in dict.fromkeys(out) if p]
+
+
+def sign_model(
+    model_path: Path,
+    method: SigningMethod,
+    *,
+    signature_path: Path | None = None,
+    ignore_paths: Sequence[str | Path] = (),
+    ignore_git_paths: bool = True,
+    allow_symlinks: bool = False,
+    shard_size: int | None = None,
+    cache: DigestCache | None = None,
+    model_name: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> SignResult:
+    """Hash ``model_path`` and write an OMS bundle to ``signature_path`` (default beside/inside).
+
+    The signature file itself is excluded from hashing when it lies inside the model. Raises
+    :class:`SigningInputError` for unusable inputs and :class:`SigningError` when the signing
+    service fails; no partial bundle is ever left behind.
+    """
+    if not model_path.exists():
+        raise SigningInputError(f"model path {model_path} does not exist")
+    target = signature_path or default_signature_path(model_path)
+    signer = _prepare(method)  # check keys and tokens before spending minutes hashing
+    ignores = resolve_ignore_paths(model_path, [*ignore_paths, target]) if model_path.is_dir() else []
+    if model_path.is_dir() and ignore_git_paths:
+        ignores.extend(p for p in GIT_PATHS if p not in ignores)
+    options = HashingOptions(
+        shard_size=shard_size, allow_symlinks=allow_symlinks, ignore_paths=tuple(ignores)
+    )
+    started = time.perf_counter()
+    report = hash_model(model_path, options, cache=cache, model_name=model_name, on_progress=on_progress)
+    hash_seconds = time.perf_counter() - started
+    payload = oms_signing.Payload(report.manifest)
+    bundle_json = signer(payload)
+    _write_atomically(target, bundle_json)
+    info = read_bundle(target)
+    identity, issuer = info.claimed_identity()
+    return SignResult(
+        bundle_path=target,
+        bundle_sha256=info.sha256,
+        method=info.method,
+        identity=identity,
+        issuer=issuer,
+        subject_name=report.manifest.model_name,
+        subject_digest=info.subject_digest,
+        files=len(report.files),
+        bytes_total=report.bytes_total,
+        bytes_hashed=report.bytes_hashed,
+        cache_hits=report.cache_hits,
+        hash_seconds=hash_seconds,
+    )
+
+
+# --- signers: each returns a function from payload to bundle JSON ------------------------------------
+
+
+class _KeySigner(oms_ec_key.Signer):
+    """Upstream's EC key signer, given a key mlprov already loaded and checked."""
+
+    def __init__(
+        self, private_key: ec.EllipticCurvePrivateKey
+    ) -> None:  # no super(): it would reload the key
+        self._private_key = private_key
+
+
+class _CertificateSigner(oms_certificate.Signer):
+    """Upstream's certificate signer, given a checked key, leaf and chain."""
+
+    def __init__(
+        self, private_key: ec.EllipticCurvePrivateKey, leaf: x509.Certificate, chain: list[x509.Certificate]
+    ) -> None:
+        self._private_key = private_key
+        self._signing_certificate = leaf
+        self._trust_chain = chain
+
+
+BundleWriter = Callable[[oms_signing.Payload], str]
+
+
+def _bundle_json(signature: oms_signing.Signature) -> str:
+    assert isinstance(signature, oms_pb.Signature)  # upstream's key and certificate signers return these
+    return str(signature.bundle.to_json())
+
+
+def _prepare(method: SigningMethod) -> BundleWriter:
+    """Check the signing material and return the function that signs a payload."""
+    if isinstance(method, KeySigning):
+        key_signer = _KeySigner(load_private_key(method.private_key, method.password))
+        return lambda payload: _bundle_json(key_signer.sign(payload))
+    if isinstance(method, CertificateSigning):
+        key = load_private_key(method.private_key, method.password)
+        leaves = load_certificates([method.certificate], "certificate")
+        leaf = leaves[0]
+        if leaf.public_key() != key.public_key():
+            raise SigningInputError(
+                f"the certificate {method.certificate} is not for the private key {method.private_key}",
+                hint="pass the certificate issued for this key",
+            )
+        invalid = check_validity(leaf, "signing")
+        if invalid:
+            raise SigningInputError(invalid, hint="renew the signing certificate")
+        cert_signer = _CertificateSigner(key, leaf, load_certificates(list(method.chain)) + leaves[1:])
+        return lambda payload: _bundle_json(cert_signer.sign(payload))
+    return _keyless(method)
+
+
+def _keyless(method: KeylessSigning) -> BundleWriter:
+    from google.protobuf import json_format
+    from sigstore import dsse
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.oidc import IdentityError, IdentityToken
+    from sigstore.sign import SigningContext
+
+    raw_token = identity_token(method)
+    try:
+        token = IdentityToken(raw_token)
+    except IdentityError as exc:  # the message names the claim, never the token
+        raise SigningInputError(f"the identity token is not usable: {exc}", hint="get a fresh token") from exc
+    context = SigningContext.from_trust_config(method.trust_config)
+
+    def sign(payload: oms_signing.Payload) -> str:
+        statement = dsse.Statement(json_format.MessageToJson(payload.statement.pb).encode("utf-8"))
+        try:
+            with context.signer(token) as signer:
+                bundle = signer.sign_dsse(statement)
+        except SigstoreError as exc:
+            raise SigningError(f"Sigstore signing failed: {str(exc).splitlines()[0]}") from exc
+        except OSError as exc:  # requests' connection errors derive from OSError
+            raise SigningError(
+                f"cannot reach the Sigstore services: {exc}", hint="check --staging/--trust-config"
+            ) from exc
+        return str(bundle.to_json())
+
+    return sign
+
+
+def identity_token(method: KeylessSigning) -> str:
+    """The OIDC token to sign with: explicit, ``SIGSTORE_ID_TOKEN``, ambient CI, or interactive."""
+    from sigstore.oidc import Issuer, detect_credential
+
+    token = method.identity_token or os.environ.get(TOKEN_ENV)
+    if token:
+        return token
+    try:
+        ambient = detect_credential()
+    except Exception as exc:  # sigstore's detectors raise their own error types per CI system
+        raise SigningInputError(f"ambient CI credentials were found but could not be used: {exc}") from exc
+    if ambient:
+        return str(ambient)
+    if method.interactive:
+        issuer = Issuer(method.trust_config.signing_config.get_oidc_url())
+        return str(issuer.identity_token()._raw_token)
+    raise SigningInputError(
+        "no identity token for keyless signing",
+        hint=f"pass --identity-token, set {TOKEN_ENV}, or run in CI with an OIDC token "
+        "(GitHub Actions: permissions id-token: write)",
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
