@@ -98,7 +98,8 @@ def _path_at_rev(store: LineageStore, ref: str) -> str:
     from explorer.sources.base import SourceError
     from explorer.sources.git import resolve_path_at
 
-    path, _, rev = ref.rpartition("@")
+    # a revision may hold '@' itself (GTO tags: model@v1.0.0), a path rarely does: split at the first '@'
+    path, _, rev = ref.partition("@")
     repos = [Path(c["path"]) for o, c in store.cursors().items() if o.startswith("git:") and "path" in c]
     if not repos:
         raise RefError(f"{ref}: no git repository has been scanned into this store")

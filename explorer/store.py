@@ -346,7 +346,7 @@ class LineageStore:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = select(NodeRow.id).where(NodeRow.id.like(f"{escaped}%", escape="\\")).order_by(NodeRow.id).limit(limit)  # type: ignore[attr-defined]
         with self._engine.connect() as conn:
-            return [str(r) for r in conn.execute(stmt)]
+            return [str(r) for r in conn.execute(stmt).scalars()]
 
     def search(self, needle: str, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Node]:
         """Nodes whose id or label contains ``needle`` (case-insensitive), ids first."""

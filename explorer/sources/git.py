@@ -42,7 +42,8 @@ from explorer.lineage import (
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
 
-EXPERIMENT_REF = "refs/exps/"
+# refs/exps/<2 hex>/<38 hex of the baseline commit>/<name>; refs/exps/exec/* are DVC's scratch refs
+EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/(?P<name>[^/]+)$")
 # GTO tag grammar: name@v1.2.3 registers; name@v1.2.3! deregisters; name#stage#N assigns,
 # name#stage!#N unassigns (N counts events); old GTO wrote name#stage without a counter.
 GTO_VERSION = re.compile(r"^(?P<name>[^@#]+)@(?P<version>v\d+\.\d+\.\d+[0-9A-Za-z.+-]*)(?P<dereg>!)?$")
@@ -277,9 +278,9 @@ class _HistoryScan:
         for sha in sorted(touched | (new_commits & set(by_commit))):
             names = sorted(by_commit.get(sha, []))
             props: dict[str, Any] = {"refs": names}
-            exps = [n for n in names if n.startswith(EXPERIMENT_REF)]
+            exps = [m["name"] for n in names if (m := EXPERIMENT_REF.match(n))]
             if exps:
-                props["experiment"] = exps[0].rsplit("/", 1)[-1]
+                props["experiment"] = exps[0]
             facts.add_node(Node(commit_id(sha), NodeKind.COMMIT, "", props))
 
     # --- GTO registry ---------------------------------------------------------------------------
