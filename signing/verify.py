@@ -124,6 +124,7 @@ class VerificationResult:
     bytes_hashed: int = 0
     problems: list[str] = field(default_factory=list)
     reason: str = ""
+    summary: str = ""
     checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -145,6 +146,7 @@ class VerificationResult:
             "files": self.files,
             "bytes_hashed": self.bytes_hashed,
             "reason": self.reason,
+            "summary": self.summary,
             "problems": self.problems,
             "checked_at": self.checked_at,
         }
@@ -193,6 +195,7 @@ def verify_model(
     except VerificationFailure as failure:
         result.problems = failure.problems
         result.reason = failure.reason
+        result.summary = failure.diagnostics()
         failure.result = result  # type: ignore[attr-defined]
         raise
     result.verified = True

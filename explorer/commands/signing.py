@@ -360,9 +360,10 @@ def verify(
             raise SystemExit(EXIT_CHECK_FAILED)
         return
     if not result.verified:
-        for problem in result.problems[1:]:
-            click.echo(f"  {problem}", err=True)
-        fail(f"verification of {target} failed: {result.problems[0]}", EXIT_CHECK_FAILED)
+        click.echo(f"mlprov: verification of {target} failed: {result.summary}", err=True)
+        for problem in result.problems if len(result.problems) > 1 else []:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(EXIT_CHECK_FAILED)
     who = f"{result.identity}" + (f" (issuer {result.issuer})" if result.issuer else "")
     click.echo(f"Verified {target}: {result.files} files match the signature by {who} [{result.method}]")
 
