@@ -136,6 +136,51 @@ def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:
     return out
 
 
+_SCHEMA_LINES = ("schema: '2.0'", 'schema: "2.0"', "schema: 2.0")
+
+
+def split_lock(text: bytes | str) -> dict[str, str] | None:
+    """A DVC-written ``dvc.lock`` cut into each stage's text, without parsing YAML.
+
+    DVC writes locks in one layout (``schema``, then ``stages:`` with each stage at two spaces).
+    Comparing stage texts tells which stages changed at a commit, so only those are parsed: YAML
+    parsing is what dominates a history scan. ``None`` when the text is not in that layout (the
+    caller then parses the whole file).
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode()
+        except UnicodeDecodeError:
+            return None
+    lines = text.split("\n")
+    if len(lines) < 2 or lines[0] not in _SCHEMA_LINES or lines[1] != "stages:":
+        return None
+    sections: dict[str, str] = {}
+    name: str | None = None
+    start = 2
+    for i in range(2, len(lines)):
+        line = lines[i]
+        if not line:
+            continue
+        if line.startswith("  ") and not line.startswith("   "):
+            if not line.endswith(":") or line[2] in "-#'\"":
+                return None
+            if name is not None:
+                sections[name] = "\n".join(lines[start:i])
+            name, start = line[2:-1], i
+        elif not line.startswith("    "):
+            return None  # another top-level key, or something DVC does not write
+    if name is not None:
+        sections[name] = "\n".join(lines[start:])
+    return sections
+
+
+def parse_lock_sections(sections: dict[str, str], names: list[str], lock_path: str) -> dict[str, LockedStage]:
+    """Parse only some stages of a lock cut by :func:`split_lock`."""
+    body = "\n".join(sections[n] for n in names)
+    return parse_lock(f"schema: '2.0'\nstages:\n{body}\n", lock_path)
+
+
 def parse_dvcfile(text: bytes | str, path: str) -> LockedStage:
     """A ``.dvc`` file as a stage: its outs (paths relative to the file), and for imports the source.
 

@@ -25,6 +25,8 @@ from explorer.dvcformat import (
     parse_artifacts,
     parse_dvcfile,
     parse_lock,
+    parse_lock_sections,
+    split_lock,
 )
 from explorer.gitio import NULL_SHA, CommitRecord, GitError, GitRepo, RefRecord
 from explorer.lineage import (
@@ -124,6 +126,7 @@ class _HistoryScan:
         self.progress = progress
         self.remote = repo.remote_url()
         self._cache: dict[tuple[str, str], _Parsed] = {}
+        self._sections: dict[str, dict[str, str] | None] = {}
         self._blobs: dict[str, bytes | None] = {}
 
     # --- commits and pipeline versions ---------------------------------------------------
@@ -197,7 +200,33 @@ class _HistoryScan:
         self._cache[key] = parsed
         return parsed
 
+    def _split(self, blob: str) -> dict[str, str] | None:
+        if blob not in self._sections:
+            text = self._blobs.get(blob)
+            self._sections[blob] = split_lock(text) if text is not None else None
+        return self._sections[blob]
+
+    def _changed_lock_stages(self, path: str, old_blob: str, new_blob: str) -> dict[str, LockedStage] | None:
+        """The stages whose lock text differs from the parent's, parsing only those; None: can't tell."""
+        new = self._split(new_blob)
+        old = self._split(old_blob) if old_blob != NULL_SHA else {}
+        if new is None or old is None:
+            return None
+        changed = [name for name, text in new.items() if old.get(name) != text]
+        if not changed:
+            return {}
+        try:
+            return parse_lock_sections(new, changed, path)
+        except DvcFormatError:
+            return None  # parse the whole file below, which names the error precisely
+
     def _dvc_change(self, facts: Facts, c: CommitRecord, path: str, old_blob: str, new_blob: str) -> None:
+        if path.endswith("dvc.lock"):
+            quick = self._changed_lock_stages(path, old_blob, new_blob)
+            if quick is not None:
+                for stage in quick.values():
+                    self._stage(facts, c.sha, path, stage)
+                return
         new = self._parse(new_blob, path)
         if new.error is not None or new.stages is None:
             facts.gap(

@@ -1,0 +1,112 @@
+"""The DVC file parsers on the real formats' edge cases (legacy locks, .dvc stage hashes, artifacts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.dvcformat import DvcFormatError, parse_artifacts, parse_dvcfile, parse_lock
+
+DVC2_LOCK = """\
+schema: '2.0'
+stages:
+  featurize:
+    cmd: python src/featurization.py data/prepared data/features
+    deps:
+    - path: data/prepared
+      md5: 153aad06d376b6595932470e459ef42a.dir
+      size: 8437363
+      nfiles: 2
+    params:
+      params.yaml:
+        featurize.max_features: 100
+        featurize.ngrams: 1
+    outs:
+    - path: data/features
+      md5: f35d4cc2c552ac959ae602162b8543f3.dir
+      size: 2232588
+      nfiles: 2
+"""
+
+DVC1_LOCK = """\
+prepare:
+  cmd: python src/prepare.py data/data.xml
+  deps:
+  - path: data/data.xml
+    md5: a304afb96060aad90176268345e10355
+  outs:
+  - path: data/prepared
+    md5: 6836f797f3924fb46fcfd6b9f6aa6416.dir
+"""
+
+
+def test_dvc2_entries_keep_their_algorithm_apart() -> None:
+    stage = parse_lock(DVC2_LOCK, "dvc.lock")["featurize"]
+    assert [(d.algorithm, d.digest, d.nfiles) for d in stage.deps] == [
+        ("md5-dos2unix", "153aad06d376b6595932470e459ef42a.dir", 2)
+    ]
+    assert stage.outs[0].digest.endswith(".dir") and stage.outs[0].size == 2232588
+    assert stage.params == {"params.yaml": {"featurize.max_features": 100, "featurize.ngrams": 1}}
+
+
+def test_dvc1_layout_without_schema() -> None:
+    stages = parse_lock(DVC1_LOCK, "dvc.lock")
+    assert list(stages) == ["prepare"]
+    assert stages["prepare"].deps[0].algorithm == "md5-dos2unix"
+    assert stages["prepare"].outs[0].path == "data/prepared"
+
+
+def test_lock_in_subdirectory_prefixes_paths_and_names() -> None:
+    lock = "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n    - path: ../shared/model.pkl\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n"
+    stage = parse_lock(lock, "models/churn/dvc.lock")["models/churn/train"]
+    assert stage.outs[0].path == "models/shared/model.pkl"
+    assert stage.outs[0].algorithm == "md5"
+    assert stage.dvcfile == "models/churn/dvc.yaml"
+
+
+def test_dvcfile_stage_hash_is_not_data_hash_and_paths_are_relative_to_it() -> None:
+    text = (
+        "md5: fd75c91bb60baf9bf36e4f64f0c1c7e0\n"
+        "frozen: true\n"
+        "deps:\n- path: data/data.xml\n  repo:\n    url: https://github.com/iterative/dataset-registry\n"
+        "    rev_lock: f31f5c4cdae787b4bdeb97a717687d44667d9e62\n"
+        "outs:\n- md5: 22a1a2931c8370d3aeedd7183606fd7f\n  size: 14445097\n  hash: md5\n  path: data.xml\n"
+    )
+    stage = parse_dvcfile(text, "data/data.xml.dvc")
+    assert stage.outs[0].path == "data/data.xml"
+    assert stage.outs[0].digest == "22a1a2931c8370d3aeedd7183606fd7f"
+    assert stage.imported == {
+        "url": "https://github.com/iterative/dataset-registry",
+        "rev_lock": "f31f5c4cdae787b4bdeb97a717687d44667d9e62",
+        "rev": None,
+        "path": "data/data.xml",
+    }
+    assert stage.frozen is True
+
+
+def test_artifacts_section() -> None:
+    text = "artifacts:\n  text-classification:\n    path: models/model.pkl\n    type: model\n    desc: clf\n    labels: [nlp]\n"
+    decl = parse_artifacts(text, "dvc.yaml")["text-classification"]
+    assert (decl.path, decl.type, decl.description, decl.labels) == ("models/model.pkl", "model", "clf", ("nlp",))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("stages: [a: b: c", "invalid YAML line 1"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("schema: '2.0'\nstages:\n  a:\n    deps: {path: x}\n", "'deps' is not a list"),
+        ("schema: '2.0'\nstages:\n  a:\n    outs:\n    - md5: abc\n", "entry without a path"),
+    ],
+)
+def test_malformed_lock_one_line_reason(text: str, message: str) -> None:
+    with pytest.raises(DvcFormatError) as err:
+        parse_lock(text, "dvc.lock")
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith("dvc.lock")
+
+
+def test_yaml_is_loaded_safely() -> None:
+    evil = "!!python/object/apply:os.system ['touch /tmp/pwned-by-mlprov']\n"
+    with pytest.raises(DvcFormatError):
+        parse_lock(evil, "dvc.lock")
