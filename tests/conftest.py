@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,14 +34,14 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
     if not initdb or not postgres:
         pytest.skip("PostgreSQL server binaries not installed (make test installs them)")
-    data = tmp_path_factory.mktemp("pgdata")
+    # outside pytest's 0700 temp root, so the postgres system user can reach it
+    data = Path(tempfile.mkdtemp(prefix="mlprov-pg-"))
     port = free_port()
     prefix: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root: run it as the postgres system user
         if shutil.which("runuser") is None:
             pytest.skip("running as root without runuser: cannot start PostgreSQL")
         shutil.chown(data, "postgres")
-        os.chmod(data.parent, 0o755)
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
                    check=True, capture_output=True)
@@ -67,6 +68,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+    shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture()

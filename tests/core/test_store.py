@@ -1,0 +1,134 @@
+"""The store: merging, crash safety under SIGKILL, SQLite and a real PostgreSQL server alike."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.gen_repo import generate
+from explorer.lineage import EdgeKind, Evidence, Facts, Gap, Node, NodeKind
+from explorer.scan import run_scan
+from explorer.sources.git import GitSource
+from explorer.store import LineageStore, StoreError
+
+
+def dump(store: LineageStore) -> tuple[dict[str, object], set[tuple[str, str, str, str]], set[str]]:
+    nodes = {n.id: (n.kind, n.label, n.properties) for n in store.iter_nodes()}
+    edges = {(e.source, e.target, str(e.kind), e.evidence.locator) for e in store.edges_from(nodes)}
+    gaps = {g.key for g in store.gaps()}
+    return nodes, edges, gaps
+
+
+def test_merge_keeps_what_each_source_said(sqlite_url: str) -> None:
+    store = LineageStore.open(sqlite_url)
+    ev = Evidence("test", "here", "rule")
+    first = Facts([Node("data:md5:aa", NodeKind.DATA, "a.csv", {"paths": ["a.csv"], "size": 1})])
+    first.link("data:md5:aa", "commit:" + "1" * 40, EdgeKind.GENERATED_BY, ev)
+    store.write_batch("one", first, {"at": 1})
+    second = Facts([Node("data:md5:aa", NodeKind.DATA, "", {"paths": ["b.csv"], "remote": "s3://x"})])
+    second.link("data:md5:aa", "commit:" + "1" * 40, EdgeKind.GENERATED_BY, ev)
+    second.gap(Gap("data:md5:aa", "test", "something missing"))
+    store.write_batch("two", second, {"at": 2})
+    node = store.node("data:md5:aa")
+    assert node is not None
+    assert node.label == "a.csv"
+    assert node.properties == {"paths": ["a.csv", "b.csv"], "size": 1, "remote": "s3://x"}
+    assert len(store.edges_from(["data:md5:aa"])) == 1  # same edge, same evidence: stored once
+    assert store.cursor("one") == {"at": 1} and store.cursor("two") == {"at": 2}
+    assert [g.reason for g in store.gaps(["data:md5:aa"])] == ["something missing"]
+    store.write_batch("two", Facts(), {"at": 3}, replace_gaps=True)
+    assert store.gaps() == []
+
+
+def test_unreadable_store_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "lineage.db"
+    bogus.write_bytes(b"this is not a database, just text" * 100)
+    with pytest.raises(StoreError) as err:
+        LineageStore.open(f"sqlite:///{bogus}")
+    assert str(bogus) in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(StoreError, match="invalid store URL"):
+        LineageStore.open("nosuchdialect://x")
+
+
+@pytest.fixture(scope="module")
+def medium_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("medium") / "repo"
+    generate(repo, commits=3000, lock_changes=600)
+    return repo
+
+
+def _scan_cli(repo: Path, url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "explorer", "--db", url, "scan", "--git", str(repo), "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def test_sigkill_mid_scan_leaves_store_as_before(medium_repo: Path, tmp_path: Path) -> None:
+    clean = LineageStore.open(f"sqlite:///{tmp_path / 'clean.db'}")
+    run_scan(clean, [GitSource(medium_repo)])
+    expected = dump(clean)
+    assert len(expected[0]) > 10_000
+
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    # an earlier, smaller batch the kill must not lose: a store that held something before
+    before = LineageStore.open(url)
+    before.write_batch("earlier", Facts([Node("data:md5:keep", NodeKind.DATA, "keep.csv", {"path": "keep.csv"})]))
+    before.close()
+    rng = random.Random(1)
+    killed = 0
+    for _ in range(4):
+        proc = _scan_cli(medium_repo, url)
+        time.sleep(rng.uniform(0.4, 1.4))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed += 1
+        proc.wait()
+        store = LineageStore.open(url)
+        nodes = {n.id for n in store.iter_nodes()}
+        cursor = store.cursor(GitSource(medium_repo).origin)
+        assert "data:md5:keep" in nodes
+        # all or nothing: either the source's batch is whole (with its cursor) or absent
+        if cursor is None:
+            assert nodes == {"data:md5:keep"}
+        else:
+            assert nodes - {"data:md5:keep"} == set(expected[0])
+        store.close()
+    assert killed >= 1, "the scan always finished before the kill: make the repository bigger"
+    store = LineageStore.open(url)
+    run_scan(store, [GitSource(medium_repo)])
+    got = dump(store)
+    got[0].pop("data:md5:keep")
+    assert got == expected
+
+
+@pytest.mark.postgres
+def test_postgres_store_gives_the_same_graph(medium_repo: Path, pg_store_url: str, tmp_path: Path) -> None:
+    sqlite = LineageStore.open(f"sqlite:///{tmp_path / 'a.db'}")
+    run_scan(sqlite, [GitSource(medium_repo)])
+    pg = LineageStore.open(pg_store_url)
+    assert pg.dialect == "postgresql"
+    reports = run_scan(pg, [GitSource(medium_repo)])
+    assert reports[0].error is None
+    assert dump(pg) == dump(sqlite)
+    assert run_scan(pg, [GitSource(medium_repo)])[0].unchanged
+    counts = {c.kind: c.count for c in pg.count_by_kind()}
+    assert counts["commit"] == 3000 and counts["stage"] > 600
+
+
+@pytest.mark.postgres
+def test_postgres_unreachable_is_one_line(tmp_path: Path) -> None:
+    from tests.helpers import free_port
+
+    with pytest.raises(StoreError) as err:
+        LineageStore.open(f"postgresql+psycopg://someone:s3cret@127.0.0.1:{free_port()}/db")
+    message = str(err.value)
+    assert "cannot open the store" in message and "\n" not in message
+    assert "s3cret" not in message  # credentials are never printed
