@@ -77,14 +77,23 @@ def _cert(
     not_after: datetime | None = None,
 ) -> x509.Certificate:
     now = datetime.now(UTC)
+    # CAs are valid long before and after their leaves, so a leaf's own window is what tests vary.
+    default_start, default_end = (
+        (now - timedelta(days=365), now + timedelta(days=365))
+        if ca
+        else (
+            now - timedelta(days=1),
+            now + timedelta(days=30),
+        )
+    )
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - timedelta(days=1))
-        .not_valid_after(not_after or now + timedelta(days=30))
+        .not_valid_before(not_before or default_start)
+        .not_valid_after(not_after or default_end)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if ca:

@@ -1,0 +1,197 @@
+"""Bundles cross between mlprov and the real upstream ``model_signing`` CLI, in both directions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.signing.conftest import Cli, UpstreamRun
+from tests.signing.pki import Chain, KeyPair, certificate_chain, ec_key_pair
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()], ids=lambda c: c.name)
+def test_mlprov_key_bundle_verifies_with_upstream(
+    cli: Cli, upstream: UpstreamRun, model: Path, tmp_path: Path, curve: ec.EllipticCurve
+) -> None:
+    keys = ec_key_pair(tmp_path / "keys", "k", curve)
+    assert cli.run("sign", model, "--method", "key", "--private-key", keys.private).exit_code == 0
+    done = upstream("verify", "key", model, "--signature", model / "model.sig", "--public_key", keys.public)
+    assert done.returncode == 0, done.stderr
+    assert "Verification succeeded" in done.stdout
+
+
+def test_upstream_key_bundle_verifies_with_mlprov(
+    cli: Cli, upstream: UpstreamRun, model: Path, keys: KeyPair, tmp_path: Path
+) -> None:
+    sig = tmp_path / "upstream.sig"
+    done = upstream(
+        "sign",
+        "key",
+        model,
+        "--signature",
+        sig,
+        "--private_key",
+        keys.private,
+        "--ignore-paths",
+        model / "tokenizer.txt",
+    )
+    assert done.returncode == 0, done.stderr
+    result = cli.run("verify", model, "-s", sig, "--public-key", keys.public, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["files"] == 3  # tokenizer.txt was ignored by the signer, and the signature says so
+    assert doc["subject_name"] == "fraud-detector"
+
+
+def test_mlprov_certificate_bundle_verifies_with_upstream(
+    cli: Cli, upstream: UpstreamRun, model: Path, chain: Chain
+) -> None:
+    signed = cli.run(
+        "sign",
+        model,
+        "--private-key",
+        chain.leaf_key,
+        "--certificate",
+        chain.leaf,
+        "--cert-chain",
+        chain.intermediate,
+    )
+    assert signed.exit_code == 0, signed.stderr
+    done = upstream(
+        "verify", "certificate", model, "--signature", model / "model.sig", "--certificate_chain", chain.root
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_upstream_certificate_bundle_verifies_with_mlprov(
+    cli: Cli, upstream: UpstreamRun, model: Path, chain: Chain
+) -> None:
+    done = upstream(
+        "sign",
+        "certificate",
+        model,
+        "--signature",
+        model / "model.sig",
+        "--private_key",
+        chain.leaf_key,
+        "--signing_certificate",
+        chain.leaf,
+        "--certificate_chain",
+        chain.intermediate,
+    )
+    assert done.returncode == 0, done.stderr
+    result = cli.run("verify", model, "--cert-chain", chain.root, "--cert-identity", "release@example.com")
+    assert result.exit_code == 0, result.stderr
+    assert "4 files match the signature by release@example.com" in result.stdout
+
+
+def test_upstream_sharded_bundle_verifies_with_mlprov(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path
+) -> None:
+    """Upstream's library signs with shards; mlprov verifies it (upstream itself cannot: it reads
+    ``shard_size`` back as a float and fails with a TypeError, so mlprov signs ``files`` by default)."""
+    import model_signing
+
+    sig = tmp_path / "sharded.sig"
+    hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=65536)
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).set_hashing_config(
+        hashing
+    ).sign(model, sig)
+    payload = json.loads(sig.read_text())["dsseEnvelope"]["payload"]
+    resources = [r["name"] for r in json.loads(base64.b64decode(payload))["predicate"]["resources"]]
+    assert "weights/shard-00001.bin:262144:300000" in resources
+    ok = cli.run("verify", model, "-s", sig, "--public-key", keys.public, "--json")
+    assert ok.exit_code == 0, ok.stderr
+    assert (
+        json.loads(ok.stdout)["files"] == 5
+    )  # .gitattributes too: the upstream library ignores only git paths
+    (model / "config.json").write_text("{}")
+    bad = cli.run("verify", model, "-s", sig, "--public-key", keys.public)
+    assert bad.exit_code == 1
+    assert "'config.json' differs from the signed digest" in bad.stderr
+
+
+def test_expired_certificate_upstream_accepts_mlprov_rejects(
+    cli: Cli, upstream: UpstreamRun, model: Path, tmp_path: Path
+) -> None:
+    """Upstream ignores expiry (it checks the chain at the leaf's notBefore); mlprov does not."""
+    expired = certificate_chain(tmp_path / "expired", leaf_not_after=datetime.now(UTC) - timedelta(days=2))
+    refused = cli.run(
+        "sign",
+        model,
+        "--private-key",
+        expired.leaf_key,
+        "--certificate",
+        expired.leaf,
+        "--cert-chain",
+        expired.intermediate,
+    )
+    assert refused.exit_code == 2
+    assert "expired on" in refused.stderr
+    done = upstream(
+        "sign",
+        "certificate",
+        model,
+        "--signature",
+        model / "model.sig",
+        "--private_key",
+        expired.leaf_key,
+        "--signing_certificate",
+        expired.leaf,
+        "--certificate_chain",
+        expired.intermediate,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        upstream(
+            "verify",
+            "certificate",
+            model,
+            "--signature",
+            model / "model.sig",
+            "--certificate_chain",
+            expired.root,
+        ).returncode
+        == 0
+    )
+    result = cli.run("verify", model, "--cert-chain", expired.root, "--cert-identity", "release@example.com")
+    assert result.exit_code == 1
+    assert "the signing certificate O=mlprov tests,CN=ml-release expired on" in result.stderr
+
+
+def test_upstream_certificate_check_ignores_identity_mlprov_does_not(
+    cli: Cli, upstream: UpstreamRun, model: Path, chain: Chain
+) -> None:
+    """Any leaf under the root passes upstream; mlprov requires the named identity."""
+    cli.run(
+        "sign",
+        model,
+        "--private-key",
+        chain.leaf_key,
+        "--certificate",
+        chain.leaf,
+        "--cert-chain",
+        chain.intermediate,
+    )
+    assert (
+        upstream(
+            "verify",
+            "certificate",
+            model,
+            "--signature",
+            model / "model.sig",
+            "--certificate_chain",
+            chain.root,
+        ).returncode
+        == 0
+    )
+    result = cli.run(
+        "verify", model, "--cert-chain", chain.root, "--cert-identity", "someone-else@example.com"
+    )
+    assert result.exit_code == 1
+    assert "not 'someone-else@example.com'" in result.stderr
