@@ -148,18 +148,24 @@ def _remote_source(data: DataVersion) -> str | None:
 
 
 def formulation(facts: MLModelFacts, known_refs: set[str]) -> list[dict[str, Any]]:
-    """One workflow per training run (or one for a DVC pipeline that no run recorded)."""
+    """One workflow per training run (or one for a DVC pipeline that no run recorded).
+
+    Resources are referenced only when the BOM describes them (``known_refs``); the data version a
+    registry entry points at is the model itself, so a stage writing it outputs the model.
+    """
+    known = {r: r for r in known_refs}
+    known.update((d.ref, model_ref(facts)) for d in facts.registered_data)
     emitted: set[str] = set()
-    workflows = [_run_workflow(facts, run, known_refs, emitted) for run in facts.runs]
+    workflows = [_run_workflow(facts, run, known, emitted) for run in facts.runs]
     if not workflows and facts.producing_stages:
-        workflows.append(_pipeline_workflow(facts, known_refs, emitted))
+        workflows.append(_pipeline_workflow(facts, known, emitted))
     if not workflows:
         return []
     return [{"bom-ref": formula_ref(facts), "workflows": workflows}]
 
 
 def _run_workflow(
-    facts: MLModelFacts, run: TrainingRun, known: set[str], emitted: set[str]
+    facts: MLModelFacts, run: TrainingRun, known: dict[str, str], emitted: set[str]
 ) -> dict[str, Any]:
     wf: dict[str, Any] = {"bom-ref": f"run:{run.run_id}", "uid": run.run_id}
     if run.name:
@@ -168,7 +174,7 @@ def _run_workflow(
         wf["description"] = f"MLflow run in experiment {run.experiment}"
     _add_tasks(wf, facts, run.stages, known, emitted)
     wf["taskTypes"] = ["build"]  # a training run builds the model artifact
-    inputs = [{"resource": {"ref": ref}} for ref in dict.fromkeys(run.inputs) if ref in known]
+    inputs = [{"resource": {"ref": known[ref]}} for ref in dict.fromkeys(run.inputs) if ref in known]
     if run.params:
         inputs.append({"parameters": [{"name": k, "value": v} for k, v in sorted(run.params.items())]})
     commit_input = _commit_input(facts, run.commit)
@@ -184,7 +190,7 @@ def _run_workflow(
     return wf
 
 
-def _pipeline_workflow(facts: MLModelFacts, known: set[str], emitted: set[str]) -> dict[str, Any]:
+def _pipeline_workflow(facts: MLModelFacts, known: dict[str, str], emitted: set[str]) -> dict[str, Any]:
     stages = [facts.stages[r] for r in facts.producing_stages if r in facts.stages]
     commit = next((s.commit for s in stages if s.commit), None)
     wf: dict[str, Any] = {
@@ -202,7 +208,7 @@ def _pipeline_workflow(facts: MLModelFacts, known: set[str], emitted: set[str]) 
 
 
 def _add_tasks(
-    wf: dict[str, Any], facts: MLModelFacts, refs: list[str], known: set[str], emitted: set[str]
+    wf: dict[str, Any], facts: MLModelFacts, refs: list[str], known: dict[str, str], emitted: set[str]
 ) -> None:
     # A stage shared by two runs is described once (bom-refs are unique in a BOM).
     stages = [facts.stages[r] for r in sorted(dict.fromkeys(refs)) if r in facts.stages and r not in emitted]
@@ -219,18 +225,22 @@ def _add_tasks(
         wf["taskDependencies"] = deps
 
 
-def _task(stage: PipelineStage, known: set[str]) -> dict[str, Any]:
+def _task(stage: PipelineStage, known: dict[str, str]) -> dict[str, Any]:
     task: dict[str, Any] = {"bom-ref": stage.ref, "uid": stage.ref.removeprefix("stage:"), "name": stage.name}
     task["taskTypes"] = ["build"] if stage.outs else ["other"]
     if stage.cmd:
         task["steps"] = [{"name": stage.name, "commands": [{"executed": stage.cmd}]}]
-    inputs: list[dict[str, Any]] = [{"resource": {"ref": r}} for r in dict.fromkeys(stage.deps) if r in known]
+    inputs: list[dict[str, Any]] = [
+        {"resource": {"ref": known[r]}} for r in dict.fromkeys(stage.deps) if r in known
+    ]
     params = flatten_params(stage.params)
     if params:
         inputs.append({"parameters": [{"name": k, "value": v} for k, v in params]})
     if inputs:
         task["inputs"] = inputs
-    outputs = [{"type": "artifact", "resource": {"ref": r}} for r in dict.fromkeys(stage.outs) if r in known]
+    outputs = [
+        {"type": "artifact", "resource": {"ref": known[r]}} for r in dict.fromkeys(stage.outs) if r in known
+    ]
     if outputs:
         task["outputs"] = outputs
     return task

@@ -100,6 +100,12 @@ def _model_component(facts: MLModelFacts) -> Component:
     ref = model_ref(facts)
     refs = _model_references(facts)
     commits = [_commit(facts, sha) for sha in _commit_shas(facts)]
+    # a GTO/DVC registry version points at DVC-tracked content: its md5 is the artifact's content hash
+    hashes = [
+        HashType(alg=HashAlgorithm.MD5, content=d.digest)
+        for d in facts.registered_data
+        if d.algorithm == "md5" and d.digest and not d.is_directory
+    ]
     return Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         bom_ref=ref,
@@ -107,6 +113,7 @@ def _model_component(facts: MLModelFacts) -> Component:
         version=facts.version,
         description=facts.description,
         purl=model_purl(facts),
+        hashes=hashes,
         external_references=refs,
         pedigree=Pedigree(commits=commits) if commits else None,
         properties=_model_properties(facts),

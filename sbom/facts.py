@@ -152,6 +152,7 @@ class MLModelFacts:
     stages: dict[str, PipelineStage] = field(default_factory=dict)  # by ref
     commits: dict[str, Commit] = field(default_factory=dict)  # by sha
     producing_stages: list[str] = field(default_factory=list)  # stages whose outs are the model artifact
+    registered_data: list[DataVersion] = field(default_factory=list)  # GTO: the artifact's DVC data version
     images: list[ContainerImage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, for the CLI to report
 
