@@ -164,9 +164,7 @@ def formulation(facts: MLModelFacts, known_refs: set[str]) -> list[dict[str, Any
     return [{"bom-ref": formula_ref(facts), "workflows": workflows}]
 
 
-def _run_workflow(
-    facts: MLModelFacts, run: TrainingRun, known: dict[str, str], emitted: set[str]
-) -> dict[str, Any]:
+def _run_workflow(facts: MLModelFacts, run: TrainingRun, known: dict[str, str], emitted: set[str]) -> dict[str, Any]:
     wf: dict[str, Any] = {"bom-ref": f"run:{run.run_id}", "uid": run.run_id}
     if run.name:
         wf["name"] = run.name
@@ -230,17 +228,13 @@ def _task(stage: PipelineStage, known: dict[str, str]) -> dict[str, Any]:
     task["taskTypes"] = ["build"] if stage.outs else ["other"]
     if stage.cmd:
         task["steps"] = [{"name": stage.name, "commands": [{"executed": stage.cmd}]}]
-    inputs: list[dict[str, Any]] = [
-        {"resource": {"ref": known[r]}} for r in dict.fromkeys(stage.deps) if r in known
-    ]
+    inputs: list[dict[str, Any]] = [{"resource": {"ref": known[r]}} for r in dict.fromkeys(stage.deps) if r in known]
     params = flatten_params(stage.params)
     if params:
         inputs.append({"parameters": [{"name": k, "value": v} for k, v in params]})
     if inputs:
         task["inputs"] = inputs
-    outputs = [
-        {"type": "artifact", "resource": {"ref": known[r]}} for r in dict.fromkeys(stage.outs) if r in known
-    ]
+    outputs = [{"type": "artifact", "resource": {"ref": known[r]}} for r in dict.fromkeys(stage.outs) if r in known]
     if outputs:
         task["outputs"] = outputs
     return task

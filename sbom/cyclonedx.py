@@ -139,17 +139,13 @@ def _model_references(facts: MLModelFacts) -> list[ExternalReference]:
     for run in facts.runs:
         url = XsUri(run_url(facts, run.run_id, run.experiment_id))
         refs.append(
-            ExternalReference(
-                type=ExternalReferenceType.BUILD_META, url=url, comment=f"MLflow run {run.run_id}"
-            )
+            ExternalReference(type=ExternalReferenceType.BUILD_META, url=url, comment=f"MLflow run {run.run_id}")
         )
     location = facts.artifact_location or ""
     # a local path or file:// URI names no location anyone else can fetch from
     if "://" in location and not location.startswith("file://"):
         refs.append(
-            ExternalReference(
-                type=ExternalReferenceType.DISTRIBUTION, url=XsUri(location), comment="model artifacts"
-            )
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(location), comment="model artifacts")
         )
     return refs
 
@@ -175,10 +171,7 @@ def _commit(facts: MLModelFacts, sha: str) -> CdxCommit:
 
 def _model_properties(facts: MLModelFacts) -> list[Property]:
     # Only facts the schema has no field for: hyperparameters, aliases, the runtime versions.
-    props = [
-        Property(name=f"{HYPERPARAMETER_PROPERTY}{k}", value=v)
-        for k, v in sorted(facts.hyperparameters.items())
-    ]
+    props = [Property(name=f"{HYPERPARAMETER_PROPERTY}{k}", value=v) for k, v in sorted(facts.hyperparameters.items())]
     props.extend(Property(name="mlprov:mlflow:alias", value=a) for a in sorted(facts.aliases))
     if facts.mlflow_version:
         props.append(Property(name="mlprov:mlflow:version", value=facts.mlflow_version))
@@ -213,9 +206,7 @@ def _data_component(data: DataVersion) -> Component:
     refs = []
     url = remote_object_url(data)
     if url:
-        refs.append(
-            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url), comment="DVC remote")
-        )
+        refs.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url), comment="DVC remote"))
     props = []
     if data.size is not None:
         props.append(Property(name="mlprov:data:size", value=str(data.size)))
@@ -235,12 +226,8 @@ def _data_component(data: DataVersion) -> Component:
                 type=ComponentType.FILE,
                 bom_ref=file_ref(data.ref, f.path),
                 name=f.path,
-                hashes=[HashType(alg=HashAlgorithm.MD5, content=f.md5)]
-                if f.md5 and data.algorithm == "md5"
-                else [],
-                properties=[Property(name="mlprov:data:size", value=str(f.size))]
-                if f.size is not None
-                else [],
+                hashes=[HashType(alg=HashAlgorithm.MD5, content=f.md5)] if f.md5 and data.algorithm == "md5" else [],
+                properties=[Property(name="mlprov:data:size", value=str(f.size))] if f.size is not None else [],
             )
             for f in data.files
         ],

@@ -20,9 +20,7 @@ class GeneratedBom:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def generate(
-    facts: MLModelFacts, fmt: OutputFormat = "cyclonedx", spec_version: SpecVersion = "1.6"
-) -> GeneratedBom:
+def generate(facts: MLModelFacts, fmt: OutputFormat = "cyclonedx", spec_version: SpecVersion = "1.6") -> GeneratedBom:
     if fmt == "spdx3":
         from sbom.spdx import build_spdx, check_spdx
 

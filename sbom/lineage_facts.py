@@ -94,6 +94,12 @@ class _Collector:
         if model is not None:
             self._model_properties(facts, model.properties)
         self._runs(facts, version, model)
+        if model is not None:  # after the runs: their dataset inputs give the metrics' slices
+            contexts: dict[tuple[str, str], str] = {}
+            for run_node in (self.sub.nodes.get(f"run:{r.run_id}") for r in facts.runs):
+                if run_node is not None:
+                    contexts.update(self._dataset_contexts(run_node.properties.get("inputs")))
+            facts.metrics = _metrics(model.properties.get("metrics"), contexts)
         self._producing_stages(facts, version)
         self._images(facts, [n.id for n in (version, model) if n is not None])
         return facts
@@ -130,7 +136,6 @@ class _Collector:
         env = mp.get("python_env")
         if isinstance(env, dict) and env.get("python"):
             facts.python_version = str(env["python"])
-        facts.metrics = _metrics(mp.get("metrics"), {})
         location = mp.get("artifact_location")
         if isinstance(location, str) and location:
             facts.artifact_location = location
@@ -185,11 +190,7 @@ class _Collector:
             run.inputs.append(data.ref)
         run.metrics = _metrics(p.get("metrics"), self._dataset_contexts(p.get("inputs")))
         commits = self.up(node.id, EdgeKind.RAN_AT)
-        sha = (
-            commits[0].properties.get("sha")
-            if commits
-            else _str_dict(p.get("tags")).get("mlflow.source.git.commit")
-        )
+        sha = commits[0].properties.get("sha") if commits else _str_dict(p.get("tags")).get("mlflow.source.git.commit")
         run.commit = str(sha or commits[0].id.removeprefix("commit:")) if (sha or commits) else None
         if run.commit:
             self._commit(facts, run.commit)
@@ -266,9 +267,7 @@ class _Collector:
         paths = {
             str(n.properties["repo_path"])
             for n in self.sub.nodes.values()
-            if n.kind == NodeKind.COMMIT
-            and n.properties.get("repo_path")
-            and n.properties.get("repo") == repo
+            if n.kind == NodeKind.COMMIT and n.properties.get("repo_path") and n.properties.get("repo") == repo
         }
         return [Path(p) for p in sorted(paths)]
 
@@ -289,12 +288,7 @@ class _Collector:
         for ref in found:  # link each stage to the stages whose outputs it uses
             stage = facts.stages[ref]
             stage.upstream = sorted(
-                {
-                    s.id
-                    for d in stage.deps
-                    for s in self.up(d, EdgeKind.GENERATED_BY)
-                    if s.kind == NodeKind.STAGE
-                }
+                {s.id for d in stage.deps for s in self.up(d, EdgeKind.GENERATED_BY) if s.kind == NodeKind.STAGE}
             )
         return found
 
@@ -385,9 +379,7 @@ def _metrics(raw: Any, contexts: dict[tuple[str, str], str]) -> list[Metric]:
     elif isinstance(raw, list):
         for rec in raw:
             if isinstance(rec, dict) and "key" in rec and "value" in rec:
-                ctx = rec.get("context") or contexts.get(
-                    (str(rec.get("dataset_name")), str(rec.get("dataset_digest")))
-                )
+                ctx = rec.get("context") or contexts.get((str(rec.get("dataset_name")), str(rec.get("dataset_digest"))))
                 out.append(Metric(str(rec["key"]), rec["value"], ctx))
     return out
 

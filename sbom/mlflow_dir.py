@@ -25,9 +25,7 @@ from sbom.requirements import declared_environment
 from sbom.times import rfc3339
 
 
-def facts_from_model_dir(
-    model_dir: Path, *, name: str | None = None, version: str | None = None
-) -> MLModelFacts:
+def facts_from_model_dir(model_dir: Path, *, name: str | None = None, version: str | None = None) -> MLModelFacts:
     """Read an MLflow model directory. ``name``/``version`` are the registry's, when the caller knows them.
 
     Raises :class:`sbom.artifacts.ArtifactError` when the directory holds no readable MLmodel.

@@ -23,9 +23,7 @@ SPEC_VERSION = "3.0.1"
 _NAMESPACE = uuid.UUID("0e3b7a52-8a43-5d0b-a7b1-6d6c70726f76")
 _CREATION = "_:creationinfo"
 _TESTED_CONTEXTS = {"evaluation", "eval", "test", "testing", "validation"}
-_EPOCH_FALLBACK = (
-    "1970-01-01T00:00:00Z"  # CreationInfo.created is required; used only when nothing is recorded
-)
+_EPOCH_FALLBACK = "1970-01-01T00:00:00Z"  # CreationInfo.created is required; used only when nothing is recorded
 
 
 class _Graph:
@@ -46,9 +44,7 @@ class _Graph:
     def relate(self, source: str, kind: str, targets: list[str]) -> None:
         if targets:
             self._rel += 1
-            self.add(
-                "Relationship", f"rel-{self._rel}", relationshipType=kind, **{"from": source, "to": targets}
-            )
+            self.add("Relationship", f"rel-{self._rel}", relationshipType=kind, **{"from": source, "to": targets})
 
 
 def build_spdx(facts: MLModelFacts) -> dict[str, Any]:
@@ -135,8 +131,7 @@ def _model(g: _Graph, facts: MLModelFacts) -> str:
         ai_typeOfModel=[t for t in (facts.estimator_class, facts.primary_flavor) if t] or None,
         ai_domain=[facts.task] if facts.task else None,
         ai_hyperparameter=[
-            {"type": "DictionaryEntry", "key": k, "value": v}
-            for k, v in sorted(facts.hyperparameters.items())
+            {"type": "DictionaryEntry", "key": k, "value": v} for k, v in sorted(facts.hyperparameters.items())
         ]
         or None,
         ai_metric=[
