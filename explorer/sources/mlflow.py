@@ -1,0 +1,262 @@
+"""MLflow tracking stores as a lineage source: experiments, runs, dataset inputs, LoggedModels and
+their files, registered versions and aliases.
+
+``scan --mlflow URI`` (or ``[scan] mlflow = [...]``, or ``MLFLOW_TRACKING_URI``) picks a reader:
+the read-only SQL fast path for ``sqlite:``/``postgresql:`` stores of a known MLflow 3 schema,
+else ``MlflowClient``. Incremental: the cursor keeps a fingerprint of every run, model, version and
+experiment; a rescan reads in full only what was created or changed since. Importing this module
+does not import mlflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from explorer.lineage import Facts, model_id
+from explorer.progress import Progress
+from explorer.sources.base import Batch, SourceError
+from explorer.sources.mlflow_artifacts import ModelFiles, read_model_files
+from explorer.sources.mlflow_facts import FactsBuilder, experiments_by_id, model_id_of, version_model_gap
+from explorer.sources.mlflow_records import (
+    OPEN_RUN_STATES,
+    LoggedModelRecord,
+    ModelVersionRecord,
+    RunRecord,
+    TrackingReader,
+)
+from explorer.sources.mlflow_uri import TrackingUriError, display_uri, is_http, local_path, redact, resolve_uri
+
+if TYPE_CHECKING:
+    from explorer.config import Settings
+
+CURSOR_VERSION = 1
+RUNS_PER_BATCH = 5000
+
+
+def source_for(location: str, settings: Settings) -> MlflowSource:
+    """The source ``scan`` builds for ``--mlflow LOCATION`` (empty: ``MLFLOW_TRACKING_URI``)."""
+    try:
+        uri = resolve_uri(location, settings.workspace)
+    except TrackingUriError as exc:
+        raise SourceError(str(exc)) from exc
+    fast = settings.section("mlflow").get("fast_path", True) is not False
+    return MlflowSource(uri, fast_path=fast)
+
+
+class MlflowSource:
+    """One tracking store. ``uri`` may hold credentials: it is never stored, printed or put in facts."""
+
+    def __init__(self, uri: str, *, fast_path: bool = True) -> None:
+        self._uri = uri
+        self.fast_path = fast_path
+        self.display = display_uri(uri)
+        self.notes: list[str] = []
+
+    @property
+    def origin(self) -> str:
+        return f"mlflow:{self.display}"
+
+    def scan(self, cursor: dict[str, Any] | None, progress: Progress) -> Iterator[Batch]:
+        progress.start(f"open MLflow {self.display}")
+        reader = self._open_reader()
+        try:
+            previous = cursor or {}
+            if previous.get("version") != CURSOR_VERSION or previous.get("reader") != reader.kind:
+                previous = {}
+            yield from _Scan(self, reader, previous, progress).batches()
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a store or server error mid-scan: one line, batches kept
+            raise SourceError(f"MLflow {self.display}: {_first_line(exc)}") from exc
+        finally:
+            reader.close()
+
+    def _open_reader(self) -> TrackingReader:
+        from explorer.sources import mlflow_sql
+
+        if self.fast_path and mlflow_sql.is_database_uri(self._uri):
+            try:
+                return mlflow_sql.SqlTrackingReader(self._uri)
+            except mlflow_sql.UnreachableDatabase as exc:
+                raise SourceError(f"cannot open the MLflow tracking database {self.display}: {exc}") from exc
+            except mlflow_sql.SchemaMismatch as exc:
+                self.notes.append(f"{exc}: reading through MlflowClient (slower)")
+        elif is_http(self._uri):
+            self._check_server()
+        else:
+            path = local_path(self._uri)
+            if path is not None and not path.is_dir():
+                raise SourceError(f"no MLflow file store at {path}")
+        from explorer.sources.mlflow_client import ClientTrackingReader
+
+        try:
+            return ClientTrackingReader(self._uri)
+        except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds for a bad URI
+            raise SourceError(f"cannot open MLflow {self.display}: {_first_line(exc)}") from exc
+
+    def _check_server(self) -> None:
+        """A quick ``/health`` probe, so an unreachable server fails in seconds with one clear line."""
+        import requests
+
+        try:
+            response = requests.get(f"{self._uri.rstrip('/')}/health", timeout=5)
+        except requests.RequestException as exc:
+            reason = type(exc).__name__.replace("Error", " error").strip().lower()
+            raise SourceError(f"cannot reach the MLflow tracking server {self.display} ({reason})") from exc
+        if response.status_code >= 500:
+            raise SourceError(f"MLflow tracking server {self.display} answered /health with {response.status_code}")
+
+    def read_files(self, location: str) -> ModelFiles:
+        return read_model_files(location, self._uri)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """One scan of one store: compares fingerprints with the cursor and yields what changed."""
+
+    source: MlflowSource
+    reader: TrackingReader
+    previous: dict[str, Any]
+    progress: Progress
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+    def batches(self) -> Iterator[Batch]:
+        prev = self.previous
+        experiments = self.reader.experiments()
+        exp_fps = {e.experiment_id: e.fingerprint() for e in experiments}
+        builder = FactsBuilder(self.source.display, experiments_by_id(experiments))
+        open_runs = list(prev.get("open", []))
+        self.progress.start("compare MLflow runs with the last scan")
+        run_fps = self.reader.run_fingerprints(prev.get("runs", {}), prev.get("watermark"), open_runs)
+        old_runs: dict[str, str] = prev.get("runs", {})
+        changed_runs = [r for r, fp in run_fps.items() if old_runs.get(r) != fp]
+        models = self.reader.logged_models()
+        old_models: dict[str, str] = prev.get("models", {})
+        changed_models = [m for m in models if old_models.get(m.model_id) != m.fingerprint()]
+        versions = self.reader.model_versions()
+        old_versions: dict[str, str] = prev.get("versions", {})
+        touched = set(changed_runs)
+        changed_versions = [v for v in versions
+                            if old_versions.get(v.key) != v.fingerprint() or (v.run_id or "") in touched]
+        changed_exps = [e for e in experiments if prev.get("experiments", {}).get(e.experiment_id) != exp_fps[e.experiment_id]]
+        if not (changed_runs or changed_models or changed_versions or changed_exps):
+            return
+        full = not prev
+        self.cursor = {
+            "version": CURSOR_VERSION, "reader": self.reader.kind, "uri": self.source.display,
+            "experiments": exp_fps, "runs": dict(old_runs), "open": open_runs,
+            "watermark": prev.get("watermark"), "models": dict(old_models), "versions": dict(old_versions),
+        }
+        facts = Facts()
+        for exp in changed_exps:
+            builder.experiment(facts, exp)
+        first = True
+        for chunk in self._run_chunks(changed_runs, len(run_fps)):
+            for run in chunk:
+                builder.run(facts, run)
+                self._remember_run(run, run_fps[run.run_id] if run.run_id in run_fps else None)
+            yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
+            facts, first = Facts(), False
+        self._models_and_versions(facts, builder, models, changed_models, changed_versions)
+        self.cursor["models"] = {m.model_id: m.fingerprint() for m in models}
+        self.cursor["versions"] = {v.key: v.fingerprint() for v in versions}
+        yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
+
+    def _notes(self, first: bool) -> list[str]:
+        return list(self.source.notes) if first else []
+
+    def _cursor_copy(self) -> dict[str, Any]:
+        out = dict(self.cursor)
+        out["open"] = sorted(set(out["open"]))
+        return out
+
+    def _run_chunks(self, changed: list[str], total: int) -> Iterator[list[RunRecord]]:
+        if not changed:
+            return
+        self.progress.start(f"read {len(changed)} MLflow runs", len(changed))
+        # reading every run set-wise is cheaper than thousands of id lookups once most changed
+        ids = None if len(changed) * 2 > total else changed
+        wanted = set(changed)
+        chunk: list[RunRecord] = []
+        for run in self.reader.runs(ids):
+            if run.run_id not in wanted:
+                continue
+            chunk.append(run)
+            if len(chunk) >= RUNS_PER_BATCH:
+                self.progress.advance(len(chunk))
+                yield chunk
+                chunk = []
+        if chunk:
+            self.progress.advance(len(chunk))
+            yield chunk
+
+    def _remember_run(self, run: RunRecord, fingerprint: str | None) -> None:
+        if fingerprint is not None:
+            self.cursor["runs"][run.run_id] = fingerprint
+        open_runs: list[str] = self.cursor["open"]
+        if (run.status or "") in OPEN_RUN_STATES:
+            open_runs.append(run.run_id)
+        elif run.run_id in open_runs:
+            open_runs.remove(run.run_id)
+        times = [t for t in (run.start_time, run.end_time, self.cursor.get("watermark")) if t is not None]
+        if times:
+            self.cursor["watermark"] = max(times)
+
+    def _models_and_versions(
+        self,
+        facts: Facts,
+        builder: FactsBuilder,
+        models: list[LoggedModelRecord],
+        changed_models: list[LoggedModelRecord],
+        changed_versions: list[ModelVersionRecord],
+    ) -> None:
+        if changed_models:
+            self.progress.start(f"read {len(changed_models)} MLflow model directories", len(changed_models))
+        for model in changed_models:
+            builder.logged_model(facts, model, self.source.read_files(model.artifact_location))
+            self.progress.advance()
+        known = {m.model_id for m in models}
+        states = self.reader.run_states(sorted({v.run_id for v in changed_versions if v.run_id}))
+        for mv in changed_versions:
+            builder.model_version(facts, mv, states.get(mv.run_id or "", "missing"), self._model_of(facts, builder, mv, known))
+
+    def _model_of(
+        self, facts: Facts, builder: FactsBuilder, mv: ModelVersionRecord, known: set[str]
+    ) -> str | None:
+        """The model node a version registers: its LoggedModel, or (MLflow 2) the MLmodel at its source."""
+        logged = model_id_of(mv.source)
+        if logged is not None:
+            if logged not in known:
+                version_model_gap(facts, mv, self.source.display,
+                                  f"its source {mv.source} names a logged model that is not in the tracking store")
+            return model_id(logged)
+        location = self._version_location(mv)
+        if location is None:
+            version_model_gap(facts, mv, self.source.display,
+                              f"cannot locate the model files of source {redact(mv.source or '')}")
+            return None
+        files = self.source.read_files(location)
+        found = builder.model_from_mlmodel(facts, location, files)
+        if found is None:
+            version_model_gap(facts, mv, self.source.display,
+                              files.problem or f"the MLmodel at {redact(location)} has no model_uuid")
+        return found
+
+    def _version_location(self, mv: ModelVersionRecord) -> str | None:
+        source = mv.source or ""
+        if source.startswith("runs:/"):
+            run, _, path = source.removeprefix("runs:/").partition("/")
+            record = next(iter(self.reader.runs([run])), None)
+            if record is None or not record.artifact_uri:
+                return mv.storage_location
+            return f"{record.artifact_uri.rstrip('/')}/{path}".rstrip("/")
+        if source and not source.startswith("models:/"):
+            return source
+        return mv.storage_location
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)[:300]

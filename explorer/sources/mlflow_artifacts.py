@@ -1,0 +1,156 @@
+"""A model's ``MLmodel`` and environment files, read from the artifact store without loading the model.
+
+Local stores (``file:`` URIs, plain paths) are read in place and every file is hashed with md5 (the
+digest DVC uses, so a GTO/DVC version of the same file can be tied to it); other stores
+(``mlflow-artifacts:``, s3...) go through MLflow's artifact repository, for the small text files only.
+YAML is parsed with the safe loader; nothing is unpickled or imported from the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from explorer.sources.mlflow_uri import local_path, redact
+
+MLMODEL = "MLmodel"
+ENV_FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
+MAX_HASHED_BYTES = 4 << 30  # larger files are listed with their size but not hashed
+_TEXT_LIMIT = 1 << 20
+
+
+@dataclass(slots=True)
+class ModelFiles:
+    """What the model directory says; ``problem`` is set (with ``problem_kind``) when it could not."""
+
+    mlmodel: dict[str, Any] | None = None
+    requirements: list[str] | None = None
+    conda: str | None = None
+    python_env: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None
+    problem_kind: str | None = None
+
+
+def read_model_files(location: str, tracking_uri: str) -> ModelFiles:
+    """Read the model directory at ``location`` (an artifact URI). Never raises for bad content."""
+    local = local_path(location)
+    if local is not None:
+        return _read_dir(local, location)
+    try:
+        fetched = _download(location, tracking_uri)
+    except _DownloadError as exc:
+        return ModelFiles(problem=str(exc), problem_kind="missing_artifact")
+    with fetched as directory:
+        return _read_dir(Path(directory), location, hash_files=False)
+
+
+def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> ModelFiles:
+    where = redact(location)
+    mlmodel_path = directory / MLMODEL
+    if not mlmodel_path.is_file():
+        what = "model directory" if not directory.is_dir() else "MLmodel file"
+        return ModelFiles(problem=f"{what} missing at {where}/{MLMODEL if directory.is_dir() else ''}".rstrip("/"),
+                          problem_kind="missing_artifact")
+    out = ModelFiles()
+    try:
+        loaded = yaml.safe_load(mlmodel_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        out.problem, out.problem_kind = f"malformed MLmodel at {where}: {first}", "malformed_mlmodel"
+    else:
+        if isinstance(loaded, dict) and isinstance(loaded.get("flavors"), dict):
+            out.mlmodel = loaded
+        else:
+            out.problem = f"malformed MLmodel at {where}: not a mapping with 'flavors'"
+            out.problem_kind = "malformed_mlmodel"
+    requirements = _text(directory / "requirements.txt")
+    if requirements is not None:
+        out.requirements = [line.strip() for line in requirements.splitlines() if line.strip()]
+    out.conda = _text(directory / "conda.yaml")
+    env_text = _text(directory / "python_env.yaml")
+    if env_text is not None:
+        try:
+            env = yaml.safe_load(env_text)
+        except yaml.YAMLError:
+            env = None
+        if isinstance(env, dict):
+            out.python_env = env
+    if hash_files:
+        out.files = _hash_tree(directory)
+    return out
+
+
+def _text(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > _TEXT_LIMIT:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _hash_tree(directory: Path) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        entry: dict[str, Any] = {"path": path.relative_to(directory).as_posix(), "size": size}
+        if size <= MAX_HASHED_BYTES:
+            entry["md5"] = _md5(path)
+        out.append(entry)
+    return out
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _DownloadError(Exception):
+    pass
+
+
+def _download(location: str, tracking_uri: str) -> tempfile.TemporaryDirectory[str]:
+    """Fetch MLmodel and the environment files of a remote model directory into a temporary directory."""
+    import mlflow.artifacts  # slow import: only for remote artifact stores
+
+    tmp = tempfile.TemporaryDirectory(prefix="mlprov-model-")
+    got_mlmodel = False
+    for name in (MLMODEL, *ENV_FILES):
+        try:
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{location.rstrip('/')}/{name}", dst_path=tmp.name, tracking_uri=tracking_uri
+            )
+            got_mlmodel = got_mlmodel or name == MLMODEL
+        except Exception as exc:  # noqa: BLE001 - any store error means "not there"; MLmodel's is reported
+            if name == MLMODEL:
+                tmp.cleanup()
+                first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                raise _DownloadError(f"MLmodel file missing at {redact(location)}: {first}") from exc
+    return tmp
+
+
+def parse_signature(raw: Any) -> dict[str, Any] | None:
+    """MLmodel keeps each part of the signature as a JSON string: parse them, keep text that is not JSON."""
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, Any] = {}
+    for key in ("inputs", "outputs", "params"):
+        value = raw.get(key)
+        if isinstance(value, str):
+            try:
+                out[key] = json.loads(value)
+            except ValueError:
+                out[key] = value
+        elif value is not None:
+            out[key] = value
+    return out
