@@ -69,7 +69,7 @@ def main() -> None:
         bound, full, noop, cli = (statistics.median(x) for x in (bounds, fulls, noops, clis))
         print(f"repository: {args.commits} commits, {args.lock_changes} dvc.lock changes (4 stages x 10 deps/outs)")
         print(f"nodes written by a full scan: {nodes}")
-        print("| measure | median of %d (s) | ratio to lower bound |" % args.repeat)
+        print(f"| measure | median of {args.repeat} (s) | ratio to lower bound |")
         print("|---|---|---|")
         print(f"| lower bound: git log + git cat-file --batch | {bound:.3f} | 1.0x |")
         print(f"| full scan (in-process, SQLite) | {full:.3f} | {full / bound:.1f}x |")

@@ -12,10 +12,8 @@ from typing import Any
 
 import yaml
 
-try:  # libyaml's loader is ~10x faster; both are safe loaders
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+# libyaml's loader is several times faster; both are safe loaders
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class DvcFormatError(Exception):
@@ -52,7 +50,7 @@ class LockedStage:
 
 def load_yaml(text: bytes | str, what: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -74,7 +72,7 @@ def hashed_entry(entry: Any, base_dir: str, what: str) -> HashedPath | None:
     declared = entry.get("hash")
     size = entry.get("size")
     nfiles = entry.get("nfiles")
-    if "md5" in entry and entry["md5"]:
+    if entry.get("md5"):
         # DVC 3 writes `hash: md5`; an entry without it is DVC 2 era and DVC 3 reads its md5 as
         # md5-dos2unix, which differs from md5 for text files: keep the two apart.
         algorithm = "md5" if declared == "md5" else "md5-dos2unix"

@@ -69,13 +69,13 @@ def _unique_prefix(store: LineageStore, prefix: str, *, allow_none: bool = False
 def _model_uri(store: LineageStore, uri: str) -> str:
     body = uri.removeprefix("models:/")
     if body.startswith("m-"):
-        node = model_id(body.split("/")[0])
-        if store.node(node) is None:
+        logged = model_id(body.split("/")[0])
+        if store.node(logged) is None:
             raise RefError(f"{uri}: no logged model {body} in the store (scan the MLflow tracking server first)")
-        return node
+        return logged
     if "@" in body:
         name, _, alias = body.partition("@")
-        candidates = []
+        candidates: list[str] = []
         for node in store.search(f"model_version:{name}/", limit=10_000, kinds=["model_version"]):
             if node.properties.get("name") == name and alias in (node.properties.get("aliases") or []):
                 candidates.append(node.id)
@@ -87,10 +87,10 @@ def _model_uri(store: LineageStore, uri: str) -> str:
     name, _, version = body.rpartition("/")
     if not name:
         raise RefError(f"{uri}: expected models:/NAME/VERSION or models:/NAME@ALIAS")
-    node = model_version_id(name, version)
-    if store.node(node) is None:
+    version_node = model_version_id(name, version)
+    if store.node(version_node) is None:
         raise RefError(f"{uri}: no version {version} of model {name!r} in the store")
-    return node
+    return version_node
 
 
 def _path_at_rev(store: LineageStore, ref: str) -> str:

@@ -77,7 +77,13 @@ class MetaRow(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
 
 
-Index("ix_edges_kind_target", EdgeRow.kind, EdgeRow.target)  # type: ignore[arg-type]
+# Column namespaces for Core queries (typed as SQLAlchemy columns, unlike the model attributes).
+NODES: Any = NodeRow.__table__.c  # type: ignore[attr-defined]
+EDGES: Any = EdgeRow.__table__.c  # type: ignore[attr-defined]
+GAPS: Any = GapRow.__table__.c  # type: ignore[attr-defined]
+CURSORS: Any = CursorRow.__table__.c  # type: ignore[attr-defined]
+META: Any = MetaRow.__table__.c  # type: ignore[attr-defined]
+Index("ix_edges_kind_target", EDGES.kind, EDGES.target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +192,7 @@ class LineageStore:
                 self._upsert_nodes(conn, facts.nodes)
                 self._insert_edges(conn, facts.edges)
                 if replace_gaps:
-                    conn.execute(sa_delete(GapRow).where(GapRow.origin == origin))  # type: ignore[arg-type]
+                    conn.execute(sa_delete(GapRow).where(GAPS.origin == origin))
                 self._insert_gaps(conn, origin, facts.gaps)
                 if cursor is not None:
                     self._upsert(conn, CursorRow, [{"origin": origin, "value": json.dumps(cursor)}], ["origin"])
@@ -216,7 +222,7 @@ class LineageStore:
                 merged[node.id] = Node(node.id, node.kind, node.label, dict(node.properties))
         ids = list(merged)
         for chunk in _chunks(ids):
-            rows = conn.execute(select(NodeRow.id, NodeRow.label, NodeRow.properties).where(NodeRow.id.in_(chunk)))  # type: ignore[attr-defined]
+            rows = conn.execute(select(NODES.id, NODES.label, NODES.properties).where(NODES.id.in_(chunk)))
             for node_id, label, props in rows:
                 node = merged[node_id]
                 node.properties = merge_properties(json.loads(props), node.properties)
@@ -270,25 +276,25 @@ class LineageStore:
     def delete_gaps(self, origin: str, subjects: Iterable[str] | None = None, kind: str | None = None) -> None:
         """Drop gaps an origin recorded (for some subjects or kind): a later scan resolved them."""
         with self._engine.begin() as conn:
-            stmt = sa_delete(GapRow).where(GapRow.origin == origin)  # type: ignore[arg-type]
+            stmt = sa_delete(GapRow).where(GAPS.origin == origin)
             if kind is not None:
-                stmt = stmt.where(GapRow.kind == kind)  # type: ignore[arg-type]
+                stmt = stmt.where(GAPS.kind == kind)
             if subjects is None:
                 conn.execute(stmt)
                 return
             for chunk in _chunks(list(subjects)):
-                conn.execute(stmt.where(GapRow.subject.in_(chunk)))  # type: ignore[attr-defined]
+                conn.execute(stmt.where(GAPS.subject.in_(chunk)))
 
     # --- cursors and metadata --------------------------------------------------------------
 
     def cursor(self, origin: str) -> dict[str, Any] | None:
         with self._engine.connect() as conn:
-            value = conn.execute(select(CursorRow.value).where(CursorRow.origin == origin)).scalar()  # type: ignore[arg-type]
+            value = conn.execute(select(CURSORS.value).where(CURSORS.origin == origin)).scalar()
         return None if value is None else dict(json.loads(value))
 
     def cursors(self) -> dict[str, dict[str, Any]]:
         with self._engine.connect() as conn:
-            return {o: json.loads(v) for o, v in conn.execute(select(CursorRow.origin, CursorRow.value))}
+            return {o: json.loads(v) for o, v in conn.execute(select(CURSORS.origin, CURSORS.value))}
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._engine.begin() as conn:
@@ -296,7 +302,7 @@ class LineageStore:
 
     def meta(self, key: str) -> Any:
         with self._engine.connect() as conn:
-            value = conn.execute(select(MetaRow.value).where(MetaRow.key == key)).scalar()  # type: ignore[arg-type]
+            value = conn.execute(select(META.value).where(META.key == key)).scalar()
         return None if value is None else json.loads(value)
 
     # --- reading ---------------------------------------------------------------------------
@@ -309,16 +315,16 @@ class LineageStore:
         out: dict[str, Node] = {}
         with self._engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(ids))):
-                rows = conn.execute(select(NodeRow).where(NodeRow.id.in_(chunk)))  # type: ignore[attr-defined]
+                rows = conn.execute(select(NodeRow).where(NODES.id.in_(chunk)))
                 for row in rows:
                     node = _node(row)
                     out[node.id] = node
         return out
 
     def nodes(self, kind: NodeKind | str | None = None, *, limit: int | None = None, offset: int = 0) -> list[Node]:
-        stmt = select(NodeRow).order_by(NodeRow.id).offset(offset)  # type: ignore[arg-type]
+        stmt = select(NodeRow).order_by(NODES.id).offset(offset)
         if kind is not None:
-            stmt = stmt.where(NodeRow.kind == str(kind))  # type: ignore[arg-type]
+            stmt = stmt.where(NODES.kind == str(kind))
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._engine.connect() as conn:
@@ -334,7 +340,7 @@ class LineageStore:
             offset += len(batch)
 
     def count_by_kind(self) -> list[KindCount]:
-        stmt = select(NodeRow.kind, func.count()).group_by(NodeRow.kind).order_by(NodeRow.kind)  # type: ignore[arg-type]
+        stmt = select(NODES.kind, func.count()).group_by(NODES.kind).order_by(NODES.kind)
         with self._engine.connect() as conn:
             return [KindCount(str(k), int(c)) for k, c in conn.execute(stmt)]
 
@@ -344,7 +350,7 @@ class LineageStore:
 
     def ids_with_prefix(self, prefix: str, limit: int = 20) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = select(NodeRow.id).where(NodeRow.id.like(f"{escaped}%", escape="\\")).order_by(NodeRow.id).limit(limit)  # type: ignore[attr-defined]
+        stmt = select(NODES.id).where(NODES.id.like(f"{escaped}%", escape="\\")).order_by(NODES.id).limit(limit)
         with self._engine.connect() as conn:
             return [str(r) for r in conn.execute(stmt).scalars()]
 
@@ -356,59 +362,59 @@ class LineageStore:
             select(NodeRow)
             .where(
                 or_(
-                    func.lower(NodeRow.id).like(pattern, escape="\\"),
-                    func.lower(NodeRow.label).like(pattern, escape="\\"),
+                    func.lower(NODES.id).like(pattern, escape="\\"),
+                    func.lower(NODES.label).like(pattern, escape="\\"),
                 )
             )
-            .order_by(NodeRow.kind, NodeRow.id)  # type: ignore[arg-type]
+            .order_by(NODES.kind, NODES.id)
             .limit(limit)
         )
         if kinds:
-            stmt = stmt.where(NodeRow.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+            stmt = stmt.where(NODES.kind.in_(list(kinds)))
         with self._engine.connect() as conn:
             return [_node(row) for row in conn.execute(stmt)]
 
     def edges_from(self, ids: Iterable[str], kinds: Sequence[EdgeKind] | None = None) -> list[Edge]:
         """Edges whose source is one of ``ids``: the way upstream."""
-        return self._edges(EdgeRow.source, ids, kinds)
+        return self._edges(EDGES.source, ids, kinds)
 
     def edges_to(self, ids: Iterable[str], kinds: Sequence[EdgeKind] | None = None) -> list[Edge]:
         """Edges whose target is one of ``ids``: the way downstream."""
-        return self._edges(EdgeRow.target, ids, kinds)
+        return self._edges(EDGES.target, ids, kinds)
 
     def _edges(self, column: Any, ids: Iterable[str], kinds: Sequence[EdgeKind] | None) -> list[Edge]:
         out: list[Edge] = []
         with self._engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(ids))):
-                stmt = select(EdgeRow).where(column.in_(chunk)).order_by(EdgeRow.source, EdgeRow.kind, EdgeRow.target)  # type: ignore[arg-type]
+                stmt = select(EdgeRow).where(column.in_(chunk)).order_by(EDGES.source, EDGES.kind, EDGES.target)
                 if kinds:
-                    stmt = stmt.where(EdgeRow.kind.in_([str(k) for k in kinds]))  # type: ignore[attr-defined]
+                    stmt = stmt.where(EDGES.kind.in_([str(k) for k in kinds]))
                 out.extend(_edge(row) for row in conn.execute(stmt))
         return out
 
     def edges_of_kind(self, kind: EdgeKind) -> list[Edge]:
         with self._engine.connect() as conn:
-            stmt = select(EdgeRow).where(EdgeRow.kind == str(kind))  # type: ignore[arg-type]
+            stmt = select(EdgeRow).where(EDGES.kind == str(kind))
             return [_edge(row) for row in conn.execute(stmt)]
 
     def gaps(self, subjects: Iterable[str] | None = None, origin: str | None = None) -> list[Gap]:
         out: list[Gap] = []
         with self._engine.connect() as conn:
-            base = select(GapRow).order_by(GapRow.subject, GapRow.kind, GapRow.locator)  # type: ignore[arg-type]
+            base = select(GapRow).order_by(GAPS.subject, GAPS.kind, GAPS.locator)
             if origin is not None:
-                base = base.where(GapRow.origin == origin)  # type: ignore[arg-type]
+                base = base.where(GAPS.origin == origin)
             if subjects is None:
                 out.extend(_gap(row) for row in conn.execute(base))
                 return out
             for chunk in _chunks(list(dict.fromkeys(subjects))):
-                stmt = base.where(GapRow.subject.in_(chunk))  # type: ignore[attr-defined]
+                stmt = base.where(GAPS.subject.in_(chunk))
                 out.extend(_gap(row) for row in conn.execute(stmt))
         return out
 
     def gap_counts(self) -> dict[str, int]:
         """Number of gaps per subject id."""
         with self._engine.connect() as conn:
-            stmt = select(GapRow.subject, func.count()).group_by(GapRow.subject)  # type: ignore[arg-type]
+            stmt = select(GAPS.subject, func.count()).group_by(GAPS.subject)
             return {str(s): int(c) for s, c in conn.execute(stmt)}
 
     def ping(self) -> None:

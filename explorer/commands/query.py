@@ -9,7 +9,8 @@ from rich.table import Table
 
 from explorer.commands.common import EXIT_USAGE, emit_json, fail, open_store
 from explorer.commands.render import console, edge_line, evidence_text, gap_lines, lineage_tree, node_panel
-from explorer.graph import Direction, NodeNotFound, lineage as walk_lineage
+from explorer.graph import Direction, NodeNotFound
+from explorer.graph import lineage as walk_lineage
 from explorer.lineage import NodeKind
 from explorer.resolve import RefError, resolve
 from explorer.store import LineageStore
@@ -120,7 +121,8 @@ def _extras(store: LineageStore, node_id: str) -> dict[str, object]:
         from explorer.summaries import node_extras
     except ImportError:
         return {}
-    return node_extras(store, node_id)
+    extras: dict[str, object] = node_extras(store, node_id)
+    return extras
 
 
 @click.command()

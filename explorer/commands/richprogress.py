@@ -5,7 +5,15 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 class RichProgress:
@@ -23,7 +31,7 @@ class RichProgress:
             console=self.console,
             transient=True,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self.notes: list[str] = []
 
     def __enter__(self) -> RichProgress:
@@ -41,12 +49,12 @@ class RichProgress:
         if not self.enabled:
             return
         if self._task is not None:
-            self._bar.remove_task(self._task)  # type: ignore[arg-type]
-        self._task = self._bar.add_task(task, total=total)  # type: ignore[assignment]
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(task, total=total)
 
     def advance(self, amount: int = 1) -> None:
         if self.enabled and self._task is not None:
-            self._bar.advance(self._task, amount)  # type: ignore[arg-type]
+            self._bar.advance(self._task, amount)
 
     def note(self, message: str) -> None:
         self.notes.append(message)

@@ -14,7 +14,8 @@ from explorer.sources.base import Source
 
 
 @click.command()
-@click.option("--git", "git_paths", multiple=True, metavar="PATH", help="A git repository (with DVC or not). Repeatable.")
+@click.option("--git", "git_paths", multiple=True, metavar="PATH",
+              help="A git repository (with DVC or not). Repeatable.")
 @click.option("--mlflow", "mlflow_uris", multiple=True, metavar="URI",
               help="An MLflow tracking URI (mlruns dir, sqlite:///…, postgresql://…, http(s)://…). Repeatable.")
 @click.option("--registry", "registries", multiple=True, metavar="REF",

@@ -350,7 +350,10 @@ class _HistoryScan:
                     Gap(
                         subject=commit_id(ref.target),
                         kind="unversioned_stage_assignment",
-                        reason=f"GTO tag {tag} points at commit {ref.target[:12]}, where no version of {name} is registered",
+                        reason=(
+                            f"GTO tag {tag} points at commit {ref.target[:12]}, "
+                            f"where no version of {name} is registered"
+                        ),
                         locator=f"{self.name}:refs/tags/{tag}",
                     )
                 )

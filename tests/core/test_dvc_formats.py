@@ -56,7 +56,10 @@ def test_dvc1_layout_without_schema() -> None:
 
 
 def test_lock_in_subdirectory_prefixes_paths_and_names() -> None:
-    lock = "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n    - path: ../shared/model.pkl\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n"
+    lock = (
+        "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n    - path: ../shared/model.pkl\n"
+        "      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n"
+    )
     stage = parse_lock(lock, "models/churn/dvc.lock")["models/churn/train"]
     assert stage.outs[0].path == "models/shared/model.pkl"
     assert stage.outs[0].algorithm == "md5"
@@ -84,7 +87,10 @@ def test_dvcfile_stage_hash_is_not_data_hash_and_paths_are_relative_to_it() -> N
 
 
 def test_artifacts_section() -> None:
-    text = "artifacts:\n  text-classification:\n    path: models/model.pkl\n    type: model\n    desc: clf\n    labels: [nlp]\n"
+    text = (
+        "artifacts:\n  text-classification:\n    path: models/model.pkl\n    type: model\n"
+        "    desc: clf\n    labels: [nlp]\n"
+    )
     decl = parse_artifacts(text, "dvc.yaml")["text-classification"]
     assert (decl.path, decl.type, decl.description, decl.labels) == ("models/model.pkl", "model", "clf", ("nlp",))
 
