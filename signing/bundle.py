@@ -104,9 +104,7 @@ def read_bundle(path: Path) -> BundleInfo:
         document = json.loads(raw)
     except ValueError as exc:
         raise SigningInputError(f"{path} is not a Sigstore bundle: not JSON ({exc})") from exc
-    if not isinstance(document, dict) or not str(document.get("mediaType", "")).startswith(
-        BUNDLE_MEDIA_TYPE_PREFIX
-    ):
+    if not isinstance(document, dict) or not str(document.get("mediaType", "")).startswith(BUNDLE_MEDIA_TYPE_PREFIX):
         raise SigningInputError(f"{path} is not a Sigstore bundle: no {BUNDLE_MEDIA_TYPE_PREFIX}* mediaType")
     material = document.get("verificationMaterial") or {}
     is_dsse = "dsseEnvelope" in document

@@ -34,9 +34,7 @@ class VerificationFailure(SigningError):
     ``transparency-log``, ``policy``); ``problems`` lists every finding, one line each.
     """
 
-    def __init__(
-        self, message: str, *, reason: str, problems: list[str] | None = None, hint: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, reason: str, problems: list[str] | None = None, hint: str = "") -> None:
         super().__init__(message, hint=hint)
         self.reason = reason
         self.problems = problems or [message]

@@ -246,11 +246,7 @@ def hash_model(
     if cache is not None:
         for index in hashed:
             cache.record(listed[index].path, listed[index].stamp, scheme, per_file[index] or [])
-    items = [
-        item
-        for index, mf in enumerate(listed)
-        for item in _manifest_items(mf, per_file[index] or [], options)
-    ]
+    items = [item for index, mf in enumerate(listed) for item in _manifest_items(mf, per_file[index] or [], options)]
     name = model_name or root.resolve().name
     serialization = oms_manifest.SerializationType.from_args(options.serialization())
     report.manifest = oms_manifest.Manifest(name, items, serialization)
@@ -274,9 +270,7 @@ def _units_of(index: int, size: int, shard_size: int | None) -> Iterator[_Unit]:
         yield _Unit(index, shard, start, end, end - start)
 
 
-def _manifest_items(
-    mf: ModelFile, digests: list[str], options: HashingOptions
-) -> Iterator[oms_manifest.ManifestItem]:
+def _manifest_items(mf: ModelFile, digests: list[str], options: HashingOptions) -> Iterator[oms_manifest.ManifestItem]:
     path = PurePosixPath(mf.name)
     if options.shard_size is None:
         yield oms_manifest.FileManifestItem(

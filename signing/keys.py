@@ -34,10 +34,7 @@ def describe_key(key: object) -> str:
 
 
 def _check_ec(key: object, path: Path) -> None:
-    if (
-        isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey)
-        and key.curve.name in SUPPORTED_CURVES
-    ):
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and key.curve.name in SUPPORTED_CURVES:
         return
     raise SigningInputError(
         f"{path} is an {describe_key(key)} key; OMS signatures support only ECDSA P-256, P-384 or P-521",
@@ -51,9 +48,7 @@ def load_private_key(path: Path, password: str | None = None) -> ec.EllipticCurv
     try:
         key = serialization.load_pem_private_key(data, password.encode() if password else None)
     except TypeError as exc:  # encrypted without a password, or a password for a plain key
-        raise SigningInputError(
-            f"{path}: {exc}", hint="set MLPROV_KEY_PASSWORD or pass --password-env"
-        ) from exc
+        raise SigningInputError(f"{path}: {exc}", hint="set MLPROV_KEY_PASSWORD or pass --password-env") from exc
     except ValueError as exc:
         raise SigningInputError(
             f"{path} is not a PEM private key (or the password is wrong): {str(exc).splitlines()[0]}"

@@ -59,9 +59,7 @@ def _looks_like_bundle(path: Path) -> bool:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return False
-    return isinstance(document, dict) and str(document.get("mediaType", "")).startswith(
-        BUNDLE_MEDIA_TYPE_PREFIX
-    )
+    return isinstance(document, dict) and str(document.get("mediaType", "")).startswith(BUNDLE_MEDIA_TYPE_PREFIX)
 
 
 def signature_facts(
@@ -82,9 +80,7 @@ def signature_facts(
     except SigningInputError as exc:
         facts.gap(Gap(subject_id, "signature_unreadable", exc.message, locator=str(bundle_path)))
         return facts
-    node = facts.add_node(
-        Node(signature_id(info.sha256), NodeKind.SIGNATURE, _label(info), _properties(info, result))
-    )
+    node = facts.add_node(Node(signature_id(info.sha256), NodeKind.SIGNATURE, _label(info), _properties(info, result)))
     if _is_verification(result) and not result.verified:  # type: ignore[union-attr]
         facts.gap(Gap(subject_id, "signature_invalid", result.detail, locator=str(bundle_path)))  # type: ignore[union-attr]
         return facts

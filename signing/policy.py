@@ -70,9 +70,7 @@ def load_policy(path: Path) -> SignerPolicy:
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise SigningInputError(f"{path}: expected a mapping with a 'rules' list")
     if document.get("version", 1) != 1:
-        raise SigningInputError(
-            f"{path}: unsupported policy version {document.get('version')!r} (expected 1)"
-        )
+        raise SigningInputError(f"{path}: unsupported policy version {document.get('version')!r} (expected 1)")
     base = path.parent
     rules = tuple(_rule(entry, base, f"{path}: rules[{i}]") for i, entry in enumerate(document["rules"]))
     return SignerPolicy(path, rules)
@@ -89,15 +87,15 @@ def _rule(entry: Any, base: Path, where: str) -> PolicyRule:
     signers = entry.get("signers")
     if not isinstance(signers, list) or not signers:
         raise SigningInputError(f"{where}.signers: expected a non-empty list")
-    return PolicyRule(
-        tuple(models), tuple(_signer(s, base, f"{where}.signers[{i}]") for i, s in enumerate(signers))
-    )
+    return PolicyRule(tuple(models), tuple(_signer(s, base, f"{where}.signers[{i}]") for i, s in enumerate(signers)))
 
 
 def _signer(entry: Any, base: Path, where: str) -> ExpectedSigner:
     if not isinstance(entry, dict) or len(entry) != 1:
         raise SigningInputError(f"{where}: expected exactly one of sigstore, key, certificate")
     ((kind, spec),) = entry.items()
+    if kind not in ("key", "sigstore", "certificate"):
+        raise SigningInputError(f"{where}: unknown signer kind {kind!r} (expected sigstore, key or certificate)")
     if kind == "key":
         if not isinstance(spec, str):
             raise SigningInputError(f"{where}.key: expected a public key path")
@@ -114,11 +112,9 @@ def _signer(entry: Any, base: Path, where: str) -> ExpectedSigner:
             )
         except SigningInputError as exc:
             raise SigningInputError(f"{where}.sigstore: {exc.message}") from exc
-    if kind == "certificate":
-        chain = spec.get("chain")
-        identity = spec.get("identity")
-        chains = [chain] if isinstance(chain, str) else chain
-        if not isinstance(chains, list) or not chains or not isinstance(identity, str):
-            raise SigningInputError(f"{where}.certificate: 'chain' and 'identity' are required")
-        return CertificateSigner(tuple(base / c for c in chains), identity)
-    raise SigningInputError(f"{where}: unknown signer kind {kind!r} (expected sigstore, key or certificate)")
+    chain = spec.get("chain")
+    identity = spec.get("identity")
+    chains = [chain] if isinstance(chain, str) else chain
+    if not isinstance(chains, list) or not chains or not isinstance(identity, str):
+        raise SigningInputError(f"{where}.certificate: 'chain' and 'identity' are required")
+    return CertificateSigner(tuple(base / c for c in chains), identity)

@@ -156,9 +156,7 @@ def sign_model(
     ignores = resolve_ignore_paths(model_path, [*ignore_paths, target]) if model_path.is_dir() else []
     if model_path.is_dir() and ignore_git_paths:
         ignores.extend(p for p in GIT_PATHS if p not in ignores)
-    options = HashingOptions(
-        shard_size=shard_size, allow_symlinks=allow_symlinks, ignore_paths=tuple(ignores)
-    )
+    options = HashingOptions(shard_size=shard_size, allow_symlinks=allow_symlinks, ignore_paths=tuple(ignores))
     started = time.perf_counter()
     report = hash_model(model_path, options, cache=cache, model_name=model_name, on_progress=on_progress)
     hash_seconds = time.perf_counter() - started
@@ -189,9 +187,7 @@ def sign_model(
 class _KeySigner(oms_ec_key.Signer):
     """Upstream's EC key signer, given a key mlprov already loaded and checked."""
 
-    def __init__(
-        self, private_key: ec.EllipticCurvePrivateKey
-    ) -> None:  # no super(): it would reload the key
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey) -> None:  # no super(): it would reload the key
         self._private_key = private_key
 
 

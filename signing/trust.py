@@ -60,9 +60,7 @@ def embedded_trust_config(instance: Instance = Instance.PRODUCTION) -> ClientTru
     return _client_trust_config(trusted_root, signing_config)
 
 
-def _client_trust_config(
-    trusted_root: dict[str, object], signing_config: dict[str, object]
-) -> ClientTrustConfig:
+def _client_trust_config(trusted_root: dict[str, object], signing_config: dict[str, object]) -> ClientTrustConfig:
     document = {
         "mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE,
         "trustedRoot": trusted_root,

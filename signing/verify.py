@@ -210,8 +210,7 @@ def _applicable(info: BundleInfo, signers: Sequence[ExpectedSigner]) -> list[Exp
     if not usable:
         kinds = sorted({str(_METHOD_OF[type(s)]) for s in signers})
         raise VerificationFailure(
-            f"the signature was made with the {info.method} method, but only {', '.join(kinds)} "
-            "signers are expected",
+            f"the signature was made with the {info.method} method, but only {', '.join(kinds)} signers are expected",
             reason="method-mismatch",
         )
     return usable
@@ -282,9 +281,7 @@ def _verify_keyless(
     try:
         bundle = Bundle.from_json(info.raw)
     except (InvalidBundle, ValueError) as exc:
-        raise VerificationFailure(
-            f"the bundle is invalid: {_one_line(exc)}", reason="invalid-bundle"
-        ) from exc
+        raise VerificationFailure(f"the bundle is invalid: {_one_line(exc)}", reason="invalid-bundle") from exc
     verifier = Verifier(trusted_root=trust_config.trusted_root)
     try:
         if artifact is not None:
@@ -298,9 +295,7 @@ def _verify_keyless(
         raise VerificationFailure(
             f"Sigstore verification failed: {message}",
             reason="bad-signature",
-            hint="a bundle from another Sigstore instance needs --staging or --trust-config"
-            if other_instance
-            else "",
+            hint="a bundle from another Sigstore instance needs --staging or --trust-config" if other_instance else "",
         ) from exc
 
 
@@ -313,14 +308,10 @@ def _envelope(info: BundleInfo) -> tuple[str, bytes, bytes]:
             base64.b64decode(envelope["signatures"][0]["sig"]),
         )
     except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise VerificationFailure(
-            f"the bundle's DSSE envelope is malformed ({exc})", reason="invalid-bundle"
-        ) from exc
+        raise VerificationFailure(f"the bundle's DSSE envelope is malformed ({exc})", reason="invalid-bundle") from exc
 
 
-def _check_dsse_signature(
-    info: BundleInfo, public_key: ec.EllipticCurvePublicKey
-) -> tuple[str, bytes] | None:
+def _check_dsse_signature(info: BundleInfo, public_key: ec.EllipticCurvePublicKey) -> tuple[str, bytes] | None:
     """The verified (payload type, payload), or None when the signature does not verify."""
     payload_type, payload, signature = _envelope(info)
     try:
@@ -363,9 +354,7 @@ def _verify_with_certificates(
     problems: list[str] = []
     for signer in signers:
         if signer.identity not in names:
-            problems.append(
-                f"the signing certificate names {', '.join(map(repr, names))}, not {signer.identity!r}"
-            )
+            problems.append(f"the signing certificate names {', '.join(map(repr, names))}, not {signer.identity!r}")
             continue
         anchors = load_certificates(list(signer.chain))
         if not anchors:
@@ -398,9 +387,7 @@ def _verify_with_certificates(
     raise VerificationFailure(problems[0], reason=reason, problems=problems)
 
 
-def _chain_error(
-    leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate]
-) -> str:
+def _chain_error(leaf: x509.Certificate, intermediates: list[x509.Certificate], anchors: list[x509.Certificate]) -> str:
     """Why ``leaf`` does not chain to ``anchors`` at the current time ('' when it does).
 
     Only the given anchors are trusted (never the system or web roots); an anchor may be an
@@ -429,10 +416,7 @@ def _can_sign(cert: x509.Certificate) -> bool:
     except x509.ExtensionNotFound:
         pass
     try:
-        return (
-            ExtendedKeyUsageOID.CODE_SIGNING
-            in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        )
+        return ExtendedKeyUsageOID.CODE_SIGNING in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return False
 
@@ -522,9 +506,7 @@ def manifest_differences(expected: oms_manifest.Manifest, actual: oms_manifest.M
             found = ", ".join(d[:16] for _, d in have[name])
             problems.append(f"{name!r} differs from the signed digest (signed {signed}…, found {found}…)")
     problems.extend(f"{name!r} is missing (it was signed)" for name in missing if name not in renamed)
-    problems.extend(
-        f"extra file {name!r} is not covered by the signature" for name in extra if name not in renamed
-    )
+    problems.extend(f"extra file {name!r} is not covered by the signature" for name in extra if name not in renamed)
     return problems
 
 

@@ -55,9 +55,7 @@ _hashing_options = [
         help="A file or directory of the model to leave out (relative to the current directory or "
         "the model). Repeatable.",
     ),
-    click.option(
-        "--model-name", metavar="NAME", help="The model's name (default: the directory or registered name)."
-    ),
+    click.option("--model-name", metavar="NAME", help="The model's name (default: the directory or registered name)."),
     click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of text."),
 ]
 
@@ -112,9 +110,7 @@ def _apply(options: list[Callable[[_F], _F]]) -> Callable[[_F], _F]:
     metavar="VAR",
     help="Environment variable holding the private key's password.",
 )
-@click.option(
-    "--certificate", type=click.Path(dir_okay=False, path_type=Path), help="PEM signing (leaf) certificate."
-)
+@click.option("--certificate", type=click.Path(dir_okay=False, path_type=Path), help="PEM signing (leaf) certificate.")
 @click.option(
     "--cert-chain",
     "cert_chain",
@@ -129,12 +125,8 @@ def _apply(options: list[Callable[[_F], _F]]) -> Callable[[_F], _F]:
     help="Hash files in shards of this size (parallel within a file; upstream's 'shards' method).",
 )
 @click.option("--allow-symlinks", is_flag=True, help="Follow symbolic links instead of refusing them.")
-@click.option(
-    "--no-ignore-git-paths", is_flag=True, help="Sign .git, .gitignore, .gitattributes and .github too."
-)
-@click.option(
-    "--no-cache", is_flag=True, help="Re-hash every file instead of reusing digests of unchanged files."
-)
+@click.option("--no-ignore-git-paths", is_flag=True, help="Sign .git, .gitignore, .gitattributes and .github too.")
+@click.option("--no-cache", is_flag=True, help="Re-hash every file instead of reusing digests of unchanged files.")
 @_apply(_hashing_options)
 @click.pass_context
 def sign(
@@ -252,9 +244,7 @@ def _signing_method(
 @click.option("--identity", metavar="ID", help="Keyless: the signer's identity (e-mail, workflow URI...).")
 @click.option("--identity-regex", metavar="REGEX", help="Keyless: a regex the identity must fully match.")
 @click.option("--issuer", metavar="URL", help="Keyless: the OIDC issuer that vouched for the identity.")
-@click.option(
-    "--public-key", type=click.Path(dir_okay=False, path_type=Path), help="Key: the signer's PEM public key."
-)
+@click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path), help="Key: the signer's PEM public key.")
 @click.option(
     "--cert-chain",
     "cert_chain",
@@ -406,9 +396,7 @@ def _expected_signers(
         )
     allowed = load_policy(policy_path).signers_for(model_name)
     if not allowed:
-        fail(
-            f"{policy_path} allows no signer for model {model_name!r}: nobody may sign it", EXIT_CHECK_FAILED
-        )
+        fail(f"{policy_path} allows no signer for model {model_name!r}: nobody may sign it", EXIT_CHECK_FAILED)
     return allowed
 
 
@@ -479,10 +467,7 @@ def _registry_location(ctx: click.Context, target: str) -> tuple[str, str, str]:
         version_id = _version_id(store, target)
         node = store.node(version_id)
         if node is None:
-            fail(
-                f"the lineage store does not know {target} ({version_id}): "
-                "run `mlprov scan --mlflow URI` first"
-            )
+            fail(f"the lineage store does not know {target} ({version_id}): run `mlprov scan --mlflow URI` first")
         props = node.properties
         model = store.node(model_id(str(props["model_id"]))) if props.get("model_id") else None
         location = (model.properties.get("artifact_location") if model else None) or props.get("source")

@@ -16,18 +16,14 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519Pri
 
 def write_private_key(key: PrivateKey, path: Path) -> Path:
     path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return path
 
 
 def write_public_key(key: PrivateKey, path: Path) -> Path:
     path.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return path
 
@@ -41,9 +37,7 @@ class KeyPair:
 def ec_key_pair(directory: Path, name: str, curve: ec.EllipticCurve | None = None) -> KeyPair:
     key = ec.generate_private_key(curve or ec.SECP256R1())
     directory.mkdir(parents=True, exist_ok=True)
-    return KeyPair(
-        write_private_key(key, directory / f"{name}.pem"), write_public_key(key, directory / f"{name}.pub")
-    )
+    return KeyPair(write_private_key(key, directory / f"{name}.pem"), write_public_key(key, directory / f"{name}.pub"))
 
 
 @dataclass(frozen=True)

@@ -49,17 +49,12 @@ def test_keyless_fixture_fails_with_another_identity_or_issuer(
     model = _mt(fixtures_dir) / "v1.1.0-sigstore"
     result = cli.run("verify", model, "--identity", identity, "--issuer", issuer)
     assert result.exit_code == 1
-    assert (
-        f"signed by {IBM_IDENTITY} (issuer {IBM_ISSUER}), not by {identity} (issuer {issuer})"
-        in result.stderr
-    )
+    assert f"signed by {IBM_IDENTITY} (issuer {IBM_ISSUER}), not by {identity} (issuer {issuer})" in result.stderr
 
 
 def test_key_fixture_verifies_with_its_public_key(cli: Cli, fixtures_dir: Path) -> None:
     mt = _mt(fixtures_dir)
-    result = cli.run(
-        "verify", mt / "v1.1.0-elliptic-key", "--public-key", mt / "keys" / "signing-key-pub.pem"
-    )
+    result = cli.run("verify", mt / "v1.1.0-elliptic-key", "--public-key", mt / "keys" / "signing-key-pub.pem")
     assert result.exit_code == 0, result.stderr
     assert "2 files match" in result.stdout
     assert "key:sha256:e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e" in result.stdout
@@ -148,10 +143,7 @@ def test_signed_wheel_verifies_as_a_plain_artifact(cli: Cli, fixtures_dir: Path)
         "--json",
     )
     assert ok.exit_code == 0, ok.stderr
-    assert (
-        json.loads(ok.stdout)["subject_digest"]
-        == "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
-    )
+    assert json.loads(ok.stdout)["subject_digest"] == "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
     other = cli.run(
         "verify",
         wheel,

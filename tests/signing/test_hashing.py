@@ -14,9 +14,7 @@ from signing.sign import resolve_ignore_paths
 
 
 def _descriptors(manifest: object) -> list[tuple[str, str, str]]:
-    return [
-        (rd.identifier, rd.digest.algorithm, rd.digest.digest_hex) for rd in manifest.resource_descriptors()
-    ]  # type: ignore[attr-defined]
+    return [(rd.identifier, rd.digest.algorithm, rd.digest.digest_hex) for rd in manifest.resource_descriptors()]  # type: ignore[attr-defined]
 
 
 def test_file_manifest_equals_upstream(model: Path) -> None:

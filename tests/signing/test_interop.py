@@ -90,18 +90,16 @@ def test_upstream_certificate_bundle_verifies_with_mlprov(
     assert "4 files match the signature by release@example.com" in result.stdout
 
 
-def test_upstream_sharded_bundle_verifies_with_mlprov(
-    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path
-) -> None:
+def test_upstream_sharded_bundle_verifies_with_mlprov(cli: Cli, model: Path, keys: KeyPair, tmp_path: Path) -> None:
     """Upstream's library signs with shards; mlprov verifies it (upstream itself cannot: it reads
     ``shard_size`` back as a float and fails with a TypeError, so mlprov signs ``files`` by default)."""
     import model_signing
 
     sig = tmp_path / "sharded.sig"
     hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=65536)
-    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).set_hashing_config(
-        hashing
-    ).sign(model, sig)
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).set_hashing_config(hashing).sign(
+        model, sig
+    )
     payload = json.loads(sig.read_text())["dsseEnvelope"]["payload"]
     resources = [r["name"] for r in json.loads(base64.b64decode(payload))["predicate"]["resources"]]
     assert "weights/shard-00001.bin:262144:300000" in resources
@@ -188,8 +186,6 @@ def test_upstream_certificate_check_ignores_identity_mlprov_does_not(
         ).returncode
         == 0
     )
-    result = cli.run(
-        "verify", model, "--cert-chain", chain.root, "--cert-identity", "someone-else@example.com"
-    )
+    result = cli.run("verify", model, "--cert-chain", chain.root, "--cert-identity", "someone-else@example.com")
     assert result.exit_code == 1
     assert "not 'someone-else@example.com'" in result.stderr

@@ -103,8 +103,7 @@ def test_several_changes_are_all_listed(cli: Cli, signed: tuple[Path, list[str]]
     assert result.exit_code == 1
     assert doc["verified"] is False and doc["reason"] == "digest-mismatch"
     assert doc["problems"] == [
-        "'weights/shard-00002.bin' differs from the signed digest (signed "
-        + doc["problems"][0].split("(signed ")[1],
+        "'weights/shard-00002.bin' differs from the signed digest (signed " + doc["problems"][0].split("(signed ")[1],
         "'tokenizer.txt' is missing (it was signed)",
         "extra file 'weights/backdoor.py' is not covered by the signature",
     ]
