@@ -7,7 +7,6 @@ byte-for-byte stable (the golden file). The model artifact and a DVC cache listi
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
