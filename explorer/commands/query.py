@@ -98,7 +98,16 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     out = console()
     out.print(node_panel(node))
     for key, value in extras.items():
-        out.print(f"[bold]{key}[/]: {value}")
+        if key == "signatures" and isinstance(value, list):
+            for sig in value:
+                result = {True: "[green]verified[/]", False: "[red]FAILED[/]"}.get(sig["verified"], "not verified")
+                who = sig["identity"] or "unknown signer"
+                issuer = f" ({sig['issuer']})" if sig.get("issuer") else ""
+                detail = f": {sig['detail']}" if sig.get("detail") else ""
+                out.print(f"  signature [{sig['method']}] by {who}{issuer}: {result}{detail}")
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        out.print(f"[bold]{key}[/]: {shown or '-'}")
     if up:
         out.print("\n[bold]upstream[/]")
         for e in up:

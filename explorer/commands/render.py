@@ -49,8 +49,22 @@ def node_panel(node: Node) -> RenderableType:
         if key == "params" and isinstance(value, dict):
             tables.append(kv_table("params", flatten(value)))
             continue
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            tables.append(records_table(key, value))
+            continue
         props.add_row(key, scalar(value))
     return Group(head, props, *tables)
+
+
+def records_table(title: str, records: list[dict[str, Any]]) -> Table:
+    """A list of records (stage history, deps, inputs) as a table with one column per key."""
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(*(scalar(record.get(c)) for c in columns))
+    return table
 
 
 def kv_table(title: str, values: dict[str, Any]) -> Table:
