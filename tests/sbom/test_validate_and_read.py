@@ -41,7 +41,8 @@ def test_dangling_ref_fails(valid_doc: dict) -> None:
     report = validate_document(doc)
     assert report.schema_errors == []  # the schema cannot see it...
     assert report.reference_errors == [  # ...the reference check does
-        "/metadata/component/modelCard/modelParameters/datasets/2/ref: ref 'data:md5:nowhere' matches no bom-ref in this BOM"
+        "/metadata/component/modelCard/modelParameters/datasets/2/ref:"
+        " ref 'data:md5:nowhere' matches no bom-ref in this BOM"
     ]
 
 
