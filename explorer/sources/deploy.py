@@ -1,0 +1,177 @@
+"""Deployments from a GitOps repository's history, or from a JSONL deploy-event log.
+
+GitOps: the first-parent history of the repository is replayed; every commit that changes a
+Kubernetes manifest (Deployment, StatefulSet, KServe InferenceService, SeldonDeployment, Seldon
+Model) moves the timeline, so each ``deployment:<env>/<endpoint>@<commit>`` node is live from the
+commit that introduced it to the one that replaced it. The whole history is replayed on each
+scan where the head moved (or a reference was left unresolved): manifests are small, and a
+replayed interval is the same node.
+
+Event log: one JSON object per line (see docs/trace.md), ``deployment:<env>/<endpoint>@<time>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from explorer.deploy_timeline import NoLookup, ServedLookup, SlotKey, Timeline
+from explorer.gitio import NULL_SHA, GitError, GitRepo
+from explorer.k8s_manifests import ManifestError, Workload, parse_manifests
+from explorer.lineage import Gap
+from explorer.progress import Progress
+from explorer.sources.base import Batch, SourceError
+
+if TYPE_CHECKING:
+    from explorer.config import Settings
+
+
+def source_for(location: str, settings: Settings) -> GitOpsSource | DeployEventSource:
+    from explorer.store_lookup import StoreLookup
+
+    path = Path(location).expanduser()
+    if not path.is_absolute():
+        path = settings.workspace / path
+    lookup = StoreLookup(settings.db_url)
+    if path.suffix == ".jsonl" or path.is_file():
+        return DeployEventSource(path, lookup)
+    return GitOpsSource(path, lookup)
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def is_manifest(path: str) -> bool:
+    return path.endswith((".yaml", ".yml"))
+
+
+class GitOpsSource:
+    def __init__(self, path: Path, lookup: ServedLookup | None = None) -> None:
+        self.path = path.resolve()
+        self.lookup = lookup or NoLookup()
+
+    @property
+    def origin(self) -> str:
+        return f"gitops:{self.path}"
+
+    def scan(self, cursor: dict[str, Any] | None, progress: Progress) -> Iterator[Batch]:
+        try:
+            repo = GitRepo(self.path)
+            head = repo.head()
+        except GitError as exc:
+            raise SourceError(str(exc)) from exc
+        if head is None:
+            raise SourceError(f"GitOps repository {self.path} has no commits")
+        previous = cursor or {}
+        if previous.get("head") == head and not previous.get("unresolved"):
+            return
+        progress.start(f"replay deployments of {repo.name}")
+        commits = list(repo.log([head]))
+        by_sha = {c.sha: c for c in commits}
+        mainline: set[str] = set()
+        sha: str | None = head
+        while sha and sha in by_sha:  # what was deployed is the first-parent line
+            mainline.add(sha)
+            sha = by_sha[sha].parents[0] if by_sha[sha].parents else None
+        chain = [c for c in commits if c.sha in mainline]
+        blobs = repo.read_blobs(
+            ch.new_blob for c in chain for ch in c.changes if is_manifest(ch.path) and ch.new_blob != NULL_SHA
+        )
+        timeline = Timeline("gitops", self.lookup)
+        files: dict[str, list[Workload]] = {}
+        progress.start(f"replay {len(chain)} commits of {repo.name}", len(chain))
+        for commit in chain:
+            touched = False
+            for change in commit.changes:
+                if not is_manifest(change.path):
+                    continue
+                touched = True
+                if change.new_blob == NULL_SHA:
+                    files.pop(change.path, None)
+                    continue
+                text = blobs.get(change.new_blob)
+                try:
+                    files[change.path] = parse_manifests(text or b"", change.path)
+                except ManifestError as exc:
+                    # a manifest that does not parse does not sync: what served before keeps serving
+                    timeline.facts.gap(Gap(f"commit:{commit.sha}", "malformed_manifest",
+                                           f"{exc} (at commit {commit.sha[:12]})",
+                                           f"{repo.name}@{commit.sha}:{change.path}"))
+            if touched:
+                workloads = [w for path in sorted(files) for w in files[path]]
+                timeline.apply(timeline.desired(workloads), iso(commit.committed_at), commit.sha,
+                               f"{repo.name}@{commit.sha}", commit=commit.sha)
+            progress.advance()
+        cursor_out = {"head": head, "unresolved": timeline.unresolved, "path": str(self.path)}
+        yield Batch(timeline.facts, cursor_out, replace_gaps=True)
+
+
+class DeployEventSource:
+    """``{"time", "environment", "endpoint", "role", "image" | "model", "traffic", "action"}`` per line."""
+
+    def __init__(self, path: Path, lookup: ServedLookup | None = None) -> None:
+        self.path = path.resolve()
+        self.lookup = lookup or NoLookup()
+
+    @property
+    def origin(self) -> str:
+        return f"deploy-events:{self.path}"
+
+    def scan(self, cursor: dict[str, Any] | None, progress: Progress) -> Iterator[Batch]:
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"deploy-event log {self.path}: {exc.strerror or exc}") from exc
+        digest = hashlib.sha256(data).hexdigest()
+        previous = cursor or {}
+        if previous.get("sha256") == digest and not previous.get("unresolved"):
+            return
+        timeline = Timeline("deploy-events", self.lookup)
+        events: list[tuple[str, int, dict[str, Any]]] = []
+        bad: list[int] = []
+        for number, line in enumerate(data.decode(errors="replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+                when = _rfc3339(str(event["time"]))
+                if not event.get("endpoint"):
+                    raise KeyError("endpoint")
+            except (ValueError, KeyError, TypeError):
+                bad.append(number)
+                continue
+            events.append((when, number, event))
+        if bad:
+            timeline.facts.gap(Gap(f"deploy-events:{self.path.name}", "invalid_event_lines",
+                                   f"{len(bad)} line(s) of {self.path.name} are not deploy events "
+                                   f"(invalid JSON or no time/endpoint): lines {', '.join(map(str, bad[:10]))}",
+                                   str(self.path)))
+        desired: dict[SlotKey, tuple[Workload, int | None]] = {}
+        for when, number, event in sorted(events, key=lambda e: (e[0], e[1])):
+            env = str(event.get("environment") or "default")
+            role = str(event.get("role") or "default")
+            key = (env, str(event["endpoint"]), role)
+            if str(event.get("action", "deploy")) in ("undeploy", "delete", "remove"):
+                desired.pop(key, None)
+            else:
+                image = event.get("image")
+                traffic = event.get("traffic")
+                desired[key] = (Workload(env, key[1], role, str(event.get("kind") or "event"), self.path.name,
+                                         (str(image),) if image else (), event.get("model") or None,
+                                         int(traffic) if isinstance(traffic, int) else None),
+                                int(traffic) if isinstance(traffic, int) else None)
+            timeline.apply(dict(desired), when, when, f"{self.path.name} line {number}")
+        yield Batch(timeline.facts, {"sha256": digest, "unresolved": timeline.unresolved}, replace_gaps=True)
+
+
+def _rfc3339(value: str) -> str:
+    """Normalise a timestamp to UTC ``...Z``; ``ValueError`` when it is not one."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
