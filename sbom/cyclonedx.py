@@ -39,7 +39,6 @@ from sbom.refs import (
     image_purl,
     model_purl,
     model_ref,
-    remote_object_url,
     repository_url,
     requirement_purl,
     run_url,
@@ -199,14 +198,11 @@ def _sorted_data(facts: MLModelFacts) -> list[DataVersion]:
 
 
 def _data_component(data: DataVersion) -> Component:
+    # the DVC remote location goes in data[].contents.url (sbom.cdx_blocks), the field made for it
     hashes = []
     # DVC's md5 is of the file bytes; md5-dos2unix (DVC 2) and .dir digests are not content hashes
     if data.algorithm == "md5" and data.digest and not data.is_directory:
         hashes.append(HashType(alg=HashAlgorithm.MD5, content=data.digest))
-    refs = []
-    url = remote_object_url(data)
-    if url:
-        refs.append(ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url), comment="DVC remote"))
     props = []
     if data.size is not None:
         props.append(Property(name="mlprov:data:size", value=str(data.size)))
@@ -219,7 +215,6 @@ def _data_component(data: DataVersion) -> Component:
         name=data.path or data.name,
         version=version,
         hashes=hashes,
-        external_references=refs,
         properties=props,
         components=[
             Component(
