@@ -1,0 +1,97 @@
+"""Command palette providers: jump to any node (fuzzy, by name, id or id prefix) and run any action."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from explorer.lineage import Node
+from explorer.store import LineageStore
+
+if TYPE_CHECKING:
+    from explorer.tui.app import ExplorerApp
+
+LIMIT = 40
+
+
+def find_nodes(store: LineageStore, query: str) -> list[Node]:
+    """Candidates for a palette query: id prefix hits, then substring hits of the query and of its longest word.
+
+    The store answers substring and prefix queries with indexes; the palette's fuzzy matcher then ranks them.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    ids = store.ids_with_prefix(query, limit=LIMIT)
+    found = store.nodes_by_id(ids)
+    words = sorted(query.split(), key=len, reverse=True)
+    for needle in dict.fromkeys([query, *words[:1]]):
+        for node in store.search(needle, limit=LIMIT):
+            found.setdefault(node.id, node)
+    return list(found.values())
+
+
+class NodeProvider(Provider):
+    """Every node of the store, found through the store's search (in a thread: the UI never waits)."""
+
+    @property
+    def explorer(self) -> ExplorerApp:
+        return cast("ExplorerApp", self.app)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        nodes = await asyncio.to_thread(find_nodes, self.explorer.store, query)
+        scored = []
+        for node in nodes:
+            text = f"{node.label} {node.id}"
+            score = max(matcher.match(text), 0.5 if query.lower() in text.lower() else 0.0)
+            if score > 0:
+                scored.append((score, node))
+        scored.sort(key=lambda item: (-item[0], item[1].id))
+        for score, node in scored[:LIMIT]:
+            display = Content.assemble(matcher.highlight(node.label or node.id), (f"  [{node.kind}]", "dim"))
+            yield Hit(score, display, partial(self.explorer.open_node, node.id), text=node.label, help=node.id)
+
+
+class ActionProvider(Provider):
+    """The explorer's actions, including those on the model version in view."""
+
+    @property
+    def explorer(self) -> ExplorerApp:
+        return cast("ExplorerApp", self.app)
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.explorer
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Models home", app.action_go_home, "Every registered model version"),
+            ("Trace a prediction", app.action_open_trace, "Request id or log line → training"),
+            ("Diff two model versions", app.action_open_diff, "Params, metrics, data, commits, image"),
+            ("Scan sources", app.action_scan, "Scan what mlprov.toml lists, then refresh"),
+            ("Toggle light/dark theme", app.action_toggle_theme, "mlprov-dark ↔ mlprov-light"),
+            ("Show keys", app.action_help, "Every key and its id"),
+        ]
+        version = app.focused_model_version()
+        if version is not None:
+            short = version.removeprefix("model_version:")
+            commands += [
+                (f"Generate ML-BOM of {short}", partial(app.generate_bom, version), "CycloneDX 1.6, saved to a file"),
+                (f"Verify signatures of {short}", partial(app.verify_signatures, version), "Against signers.yaml"),
+                (f"Diff {short} against the version before", partial(app.open_diff_previous, version), ""),
+            ]
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)

@@ -1,0 +1,1 @@
+"""What the explorer shows, computed from the store: plain dataclasses, no Textual."""

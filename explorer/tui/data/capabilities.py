@@ -1,0 +1,247 @@
+"""Capabilities other packages provide (trace, diff, ML-BOM, signing, scan), imported only when used.
+
+The explorer offers each one as soon as its module exists. Every function here runs in a worker
+thread, imports its module lazily (so start-up never pays for MLflow, sigstore or CycloneDX) and
+raises :class:`Unavailable` with a sentence for the user when the module is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from explorer.config import Settings
+from explorer.lineage import Subgraph
+from explorer.progress import Progress
+from explorer.scan import SourceReport, run_scan, source_factories
+from explorer.sources.base import Source
+from explorer.store import LineageStore
+
+
+class Unavailable(Exception):
+    """A capability whose module is missing from this installation: the message says which."""
+
+
+class CapabilityError(Exception):
+    """A capability ran and failed: the message is one line for the user."""
+
+
+def require(module_name: str, what: str) -> ModuleType:
+    """Import ``module_name`` or raise :class:`Unavailable` naming ``what`` is missing."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(f"{exc.name}.")):
+            raise Unavailable(f"{what} is not available in this installation ({module_name} is missing)") from exc
+        raise
+
+
+def call_with(fn: Callable[..., Any], **offered: Any) -> Any:
+    """Call ``fn`` with those ``offered`` arguments it names; the first one it needs may be positional.
+
+    The trace and diff modules are written in parallel with the explorer; naming arguments by
+    meaning keeps this adapter working across their small signature changes.
+    """
+    aliases = {
+        "store": ("store", "lineage_store"),
+        "settings": ("settings", "cfg", "config"),
+        "query": ("query", "request_id", "request", "line", "text", "needle", "ref"),
+        "a": ("a", "ref_a", "old", "left", "base", "first"),
+        "b": ("b", "ref_b", "new", "right", "head", "second"),
+    }
+    kwargs: dict[str, Any] = {}
+    for param in inspect.signature(fn).parameters.values():
+        for meaning, names in aliases.items():
+            if param.name in names and meaning in offered:
+                kwargs[param.name] = offered[meaning]
+    return fn(**kwargs)
+
+
+def as_document(result: Any) -> dict[str, Any]:
+    """A result as the JSON contract of design.md (``to_dict()``, a dict, or a Subgraph)."""
+    if isinstance(result, dict):
+        return result
+    if isinstance(result, Subgraph) or hasattr(result, "to_dict"):
+        return dict(result.to_dict())
+    raise CapabilityError(f"unexpected result of type {type(result).__name__}")
+
+
+def _entry(module: ModuleType, names: tuple[str, ...], what: str) -> Callable[..., Any]:
+    for name in names:
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    raise Unavailable(f"{what} is not available: {module.__name__} has none of {', '.join(names)}")
+
+
+# --- trace and diff --------------------------------------------------------------------------------
+
+
+def trace(store: LineageStore, settings: Settings | None, query: str) -> dict[str, Any]:
+    """Trace a request id (or a whole log line) with :mod:`explorer.trace`; the JSON document back."""
+    module = require("explorer.trace", "Trace")
+    fn = _entry(module, ("trace_prediction", "trace_request", "trace"), "Trace")
+    return as_document(call_with(fn, store=store, settings=settings, query=query.strip()))
+
+
+def diff(store: LineageStore, a: str, b: str) -> dict[str, Any]:
+    """Diff two model versions (or runs) with :mod:`explorer.diff`; the JSON document back."""
+    module = require("explorer.diff", "Diff")
+    fn = _entry(module, ("diff_versions", "diff_models", "diff"), "Diff")
+    return as_document(call_with(fn, store=store, a=a, b=b))
+
+
+# --- ML-BOM ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SavedBom:
+    """Where a BOM was written and what it holds."""
+
+    path: Path
+    valid: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def default_bom_path(settings: Settings | None, version_id: str) -> Path:
+    """``<workspace>/boms/<name>-<version>.cdx.json``."""
+    base = settings.workspace if settings else Path.cwd()
+    stem = version_id.removeprefix("model_version:").replace("/", "-")
+    stem = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in stem).lstrip(".") or "model"
+    return base / "boms" / f"{stem}.cdx.json"
+
+
+def save_bom(store: LineageStore, version_id: str, path: Path) -> SavedBom:
+    """Generate the ML-BOM of a model version from recorded lineage and write it atomically."""
+    facts_module = require("sbom.lineage_facts", "ML-BOM generation")
+    generate_module = require("sbom.generate", "ML-BOM generation")
+    facts = facts_module.facts_from_store(store, version_id)
+    generated = generate_module.generate(facts)
+    write_atomically(path, generated.text)
+    return SavedBom(path, bool(generated.report.ok), dict(generated.summary))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file: nothing half-written is left behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- signatures --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Verification:
+    """The outcome of verifying one signature bundle of a model version."""
+
+    bundle: Path
+    verified: bool
+    signer: str
+    detail: str
+
+
+def verify(store: LineageStore, settings: Settings | None, version_id: str) -> list[Verification]:
+    """Verify every signature of a model version against the workspace's signer policy.
+
+    Results are recorded in the store as ``signature`` nodes (see :mod:`signing.lineage`).
+    """
+    verify_module = require("signing.verify", "Signature verification")
+    policy_module = require("signing.policy", "Signature verification")
+    lineage_module = require("signing.lineage", "Signature verification")
+    errors = require("signing.errors", "Signature verification")
+    node = store.node(version_id)
+    if node is None:
+        raise CapabilityError(f"no node {version_id} in the store")
+    model_dir = model_path(store, version_id)
+    if model_dir is None:
+        raise CapabilityError(f"{version_id}: the model's files are not on this machine (no local artifact path)")
+    bundles = _bundles(store, version_id, model_dir, lineage_module)
+    if not bundles:
+        raise CapabilityError(f"{version_id}: no signature found beside {model_dir} (sign it with `mlprov sign`)")
+    workspace = settings.workspace if settings else Path.cwd()
+    policy_path = workspace / policy_module.POLICY_NAME
+    if not policy_path.is_file():
+        raise CapabilityError(f"no signer policy at {policy_path}: it says who may sign {node.label}")
+    name = str(node.properties.get("name") or node.label)
+    signers = policy_module.load_policy(policy_path).signers_for(name)
+    out: list[Verification] = []
+    for bundle in bundles:
+        try:
+            result = verify_module.verify_model(model_dir, bundle, signers, model_name=name)
+        except errors.VerificationFailure as failure:
+            result = getattr(failure, "result", None)
+            out.append(Verification(bundle, False, _signer(result), failure.diagnostics()))
+        except errors.SigningInputError as exc:
+            raise CapabilityError(exc.diagnostics()) from exc
+        else:
+            out.append(Verification(bundle, True, _signer(result), result.detail))
+        if result is not None:
+            store.write_batch("signing:verify", lineage_module.signature_facts(bundle, version_id, result))
+    return out
+
+
+def model_path(store: LineageStore, version_id: str) -> Path | None:
+    """Where a model version's files are on this machine, when the lineage says so."""
+    node = store.node(version_id)
+    if node is None:
+        return None
+    props = node.properties
+    for key in ("source", "storage_uri", "artifact_location"):
+        value = str(props.get(key) or "")
+        if value.startswith("file://"):
+            value = value.removeprefix("file://")
+        if value.startswith("/") and Path(value).exists():
+            return Path(value)
+    artifact = props.get("artifact_path")
+    if artifact:
+        commits = store.nodes_by_id(e.target for e in store.edges_from([version_id]) if e.target.startswith("commit:"))
+        for commit in commits.values():
+            repo = commit.properties.get("repo_path")
+            if repo and (Path(str(repo)) / str(artifact)).exists():
+                return Path(str(repo)) / str(artifact)
+    return None
+
+
+def _bundles(store: LineageStore, version_id: str, model_dir: Path, lineage_module: ModuleType) -> list[Path]:
+    known = store.nodes_by_id(e.source for e in store.edges_to([version_id]) if e.source.startswith("signature:"))
+    paths = [Path(str(n.properties["bundle_path"])) for n in known.values() if n.properties.get("bundle_path")]
+    search = model_dir if model_dir.is_dir() else model_dir.parent
+    paths.extend(lineage_module.find_signatures(search))
+    return sorted({p for p in paths if p.exists()})
+
+
+def _signer(result: Any) -> str:
+    if result is None:
+        return "?"
+    return str(getattr(result, "identity", None) or getattr(result, "method", "?"))
+
+
+# --- scan ----------------------------------------------------------------------------------------------
+
+
+def configured_sources(settings: Settings) -> list[Source]:
+    """The sources ``mlprov.toml`` lists under ``[scan]``, as ``mlprov scan`` with no option reads them."""
+    factories = source_factories()
+    return [factories[kind](loc, settings) for kind in factories for loc in settings.scan_sources(kind)]
+
+
+def scan(store: LineageStore, settings: Settings, progress: Progress) -> list[SourceReport]:
+    """Scan the configured sources into the store, reporting through ``progress``."""
+    sources = configured_sources(settings)
+    if not sources:
+        raise CapabilityError("nothing to scan: list sources under [scan] in mlprov.toml")
+    return run_scan(store, sources, progress)

@@ -1,0 +1,52 @@
+"""Turning property values into one-line cells (with an ellipsis) and into their full text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ELLIPSIS = "…"
+
+
+def one_line(value: Any) -> str:
+    """A value as one line: strings as they are, everything else as compact JSON."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value.replace("\n", " ⏎ ")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def full_text(value: Any) -> str:
+    """A value in full, for the value viewer: strings verbatim, structures as indented JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, ending with an ellipsis when anything was cut."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)] + ELLIPSIS
+
+
+def clip_left(text: str, width: int) -> str:
+    """``text`` cut from the left (for breadcrumbs: the newest part matters)."""
+    if len(text) <= width:
+        return text
+    return ELLIPSIS + text[len(text) - max(0, width - 1) :]
+
+
+def short_id(node_id: str) -> str:
+    """A canonical id shortened for tables: long hex digests cut to 12 characters."""
+    kind, _, rest = node_id.partition(":")
+    if kind in ("commit", "signature", "run") and len(rest) > 12:
+        return f"{kind}:{rest.removeprefix('sha256:')[:12]}"
+    return node_id

@@ -1,0 +1,1 @@
+"""Screens of the explorer: models home, node view, trace, diff, and the small dialogs."""

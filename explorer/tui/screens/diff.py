@@ -1,0 +1,145 @@
+"""Diff of two model versions: params, metrics, data versions, commits, dependencies, image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Label
+
+from explorer.tui.data import capabilities
+from explorer.tui.data.documents import Section, diff_sections
+from explorer.tui.data.text import clip
+from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.screens.value import ValueScreen
+
+CELL = 30
+
+
+class DiffScreen(ExplorerScreen):
+    """Two references on top (Enter diffs them), one table per section of the diff below."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="diff-close", tooltip="Close the diff"),
+        Binding("i", "focus_input", "Refs", id="diff-input", tooltip="Edit the two versions compared"),
+    ]
+
+    state: reactive[str] = reactive("idle")
+    """idle, running, done, failed or unavailable: carried as the CSS class ``-<state>``."""
+
+    class Diffed(Message):
+        """The diff document, read into sections."""
+
+        def __init__(self, title: str, sections: list[Section]) -> None:
+            super().__init__()
+            self.title = title
+            self.sections = sections
+
+    class Stopped(Message):
+        """No diff: the capability is missing or the diff failed."""
+
+        def __init__(self, state: str, reason: str) -> None:
+            super().__init__()
+            self.state = state
+            self.reason = reason
+
+    def __init__(self, a: str = "", b: str = "") -> None:
+        super().__init__()
+        self._a = a
+        self._b = b
+        self.sections: list[Section] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Label(Text("Diff two model versions", style="bold"), id="diff-title")
+        with Horizontal(id="diff-refs"):
+            yield Input(self._a, placeholder="version A (older)", id="diff-a")
+            yield Input(self._b, placeholder="version B (newer)", id="diff-b")
+        yield Label("", id="diff-status")
+        yield VerticalScroll(id="diff-sections")
+
+    def on_mount(self) -> None:
+        if self._a and self._b:
+            self.start()
+        else:
+            self.query_one("#diff-a", Input).focus()
+
+    def watch_state(self, old: str, new: str) -> None:
+        self.remove_class(f"-{old}")
+        self.add_class(f"-{new}")
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.start()
+
+    def start(self) -> None:
+        a = self.query_one("#diff-a", Input).value.strip()
+        b = self.query_one("#diff-b", Input).value.strip()
+        if not a or not b:
+            self.query_one("#diff-b" if a else "#diff-a", Input).focus()
+            return
+        self.state = "running"
+        self.query_one("#diff-status", Label).update(Text(f"diffing {a} → {b}…", style="dim"))
+        self.run_diff(a, b)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def run_diff(self, a: str, b: str) -> None:
+        """Import :mod:`explorer.diff` here, not at start-up, and diff ``a`` against ``b``."""
+        try:
+            doc: dict[str, Any] = capabilities.diff(self.store, a, b)
+        except capabilities.Unavailable as exc:
+            self.post_message(self.Stopped("unavailable", str(exc)))
+            return
+        except Exception as exc:  # an unknown ref or incomparable versions: shown here as the answer
+            self.post_message(self.Stopped("failed", f"diff failed: {exc}"))
+            return
+        title, sections = diff_sections(doc)
+        self.post_message(self.Diffed(title, sections))
+
+    @on(Stopped)
+    def _stopped(self, event: Stopped) -> None:
+        self.state = event.state
+        self.query_one("#diff-status", Label).update(Text(event.reason, style="bold"))
+
+    @on(Diffed)
+    async def _diffed(self, event: Diffed) -> None:
+        self.state = "done"
+        self.sections = event.sections
+        self.query_one("#diff-status", Label).update(Text(event.title, style="bold"))
+        box = self.query_one("#diff-sections", VerticalScroll)
+        await box.remove_children()
+        widgets = []
+        for index, section in enumerate(event.sections):
+            table: DataTable[Text] = DataTable(id=f"diff-section-{index}", cursor_type="row", zebra_stripes=True)
+            widgets.extend(
+                [Label(Text(f"{section.title} ({len(section.rows)})", style="bold"), classes="section-title"), table]
+            )
+        await box.mount_all(widgets)
+        for index, section in enumerate(event.sections):
+            table = self.query_one(f"#diff-section-{index}", DataTable)
+            for column in section.columns:
+                table.add_column(column)
+            for row in section.rows or [["(no change)", *[""] * (len(section.columns) - 1)]]:
+                table.add_row(*(Text(clip(cell, CELL)) for cell in row))
+        if event.sections:
+            self.query_one("#diff-section-0", DataTable).focus()
+
+    @on(DataTable.RowSelected)
+    def _show_row(self, event: DataTable.RowSelected) -> None:
+        """Cells are cut at 30 characters: Enter shows the whole row."""
+        index = int(str(event.data_table.id).rpartition("-")[2])
+        section = self.sections[index]
+        if 0 <= event.cursor_row < len(section.rows):
+            row = dict(zip(section.columns, section.rows[event.cursor_row], strict=False))
+            self.app.push_screen(ValueScreen(section.title, row))
+
+    def action_focus_input(self) -> None:
+        self.query_one("#diff-a", Input).focus()
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,141 @@
+"""The models home: every registered model version, its provenance status at a glance."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label
+
+from explorer.tui.data.models import ModelRow, model_rows, model_versions
+from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.widgets.models_table import ModelsTable
+
+PAGE = 500
+
+
+class ModelsScreen(ExplorerScreen):
+    """The home screen. Rows arrive page by page from a worker; typing in the filter narrows them."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="models-filter", tooltip="Filter the table as you type"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear",
+            id="models-clear",
+            show=False,
+            tooltip="Clear the filter and return to the table",
+        ),
+        Binding(
+            "d",
+            "diff_previous",
+            "Diff prev",
+            id="diff-previous",
+            tooltip="Diff the highlighted version against the version before it",
+        ),
+        Binding("b", "bom", "ML-BOM", id="bom", tooltip="Generate the ML-BOM of the highlighted version and save it"),
+        Binding("v", "verify", "Verify", id="verify", tooltip="Verify the signatures of the highlighted version"),
+    ]
+
+    class RowsLoaded(Message):
+        """A page of model rows; ``done`` on the last one."""
+
+        def __init__(self, rows: list[ModelRow], done: bool) -> None:
+            super().__init__()
+            self.rows = rows
+            self.done = done
+
+    def __init__(self) -> None:
+        super().__init__(id="models")
+        self._rows: list[ModelRow] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Label(Text("Models", style="bold"), id="models-title")
+        yield Input(placeholder="/ filter: name, version, stage, data, signed…", id="models-filter")
+        yield ModelsTable(id="models-table")
+        yield Label("", id="models-status")
+
+    def on_mount(self) -> None:
+        self.query_one(ModelsTable).focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self._rows = []
+        self.query_one("#models-status", Label).update(Text("loading…", style="dim"))
+        self.load_rows()
+
+    @work(thread=True, exclusive=True, group="models", exit_on_error=False)
+    def load_rows(self) -> None:
+        """Page through the model versions, posting rows as each page is joined."""
+        offset = 0
+        while True:
+            versions = model_versions(self.store, limit=PAGE, offset=offset)
+            self.post_message(self.RowsLoaded(model_rows(self.store, versions), done=len(versions) < PAGE))
+            if len(versions) < PAGE:
+                return
+            offset += PAGE
+
+    @on(RowsLoaded)
+    def _rows_loaded(self, event: RowsLoaded) -> None:
+        self._rows.extend(event.rows)
+        table = self.query_one(ModelsTable)
+        table.show(self._rows)
+        self._update_status(done=event.done)
+
+    def _update_status(self, *, done: bool = True) -> None:
+        table = self.query_one(ModelsTable)
+        status = self.query_one("#models-status", Label)
+        if done and not self._rows:
+            status.update(
+                Text(
+                    "No registered model versions in the store. s scans the sources in mlprov.toml; "
+                    "Ctrl+P finds any node.",
+                    style="dim",
+                )
+            )
+            return
+        shown = len(table.shown)
+        text = f"{len(self._rows)} model versions" + ("" if done else " (loading…)")
+        if table.filter_text:
+            text += f" · {shown} match “{table.filter_text}”"
+        status.update(Text(text, style="dim"))
+
+    @on(Input.Changed, "#models-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.query_one(ModelsTable).filter_text = event.value.strip()
+        self._update_status()
+
+    @on(Input.Submitted, "#models-filter")
+    def _filter_done(self) -> None:
+        self.query_one(ModelsTable).focus()
+
+    @on(DataTable.RowSelected, "#models-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.explorer.open_node(str(event.row_key.value))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#models-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#models-filter", Input).value = ""
+        self.query_one(ModelsTable).focus()
+
+    def _current(self) -> str | None:
+        row = self.query_one(ModelsTable).current
+        return row.id if row else None
+
+    def action_diff_previous(self) -> None:
+        if (current := self._current()) is not None:
+            self.explorer.open_diff_previous(current)
+
+    def action_bom(self) -> None:
+        if (current := self._current()) is not None:
+            self.explorer.generate_bom(current)
+
+    def action_verify(self) -> None:
+        if (current := self._current()) is not None:
+            self.explorer.verify_signatures(current)

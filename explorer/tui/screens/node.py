@@ -1,0 +1,246 @@
+"""The node view: any node's properties and its lineage, with browser-like history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Label, TabbedContent, TabPane
+
+from explorer.graph import Direction
+from explorer.lineage import NodeKind
+from explorer.tui.data.history import History
+from explorer.tui.data.nodes import NodeDetail, node_detail
+from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.screens.value import ValueScreen
+from explorer.tui.widgets.breadcrumb import Breadcrumb
+from explorer.tui.widgets.evidence import EvidencePanel
+from explorer.tui.widgets.key_values import KeyValueTable
+from explorer.tui.widgets.lineage_tree import LineageTree
+
+
+class NodeScreen(ExplorerScreen):
+    """Left: the lineage tree and the evidence of the focused edge. Right: properties, params, metrics, gaps."""
+
+    BINDINGS = [
+        Binding(
+            "u",
+            "toggle_direction",
+            "Up/down",
+            id="node-direction",
+            tooltip="Show the lineage upstream (where it came from) or downstream (what came from it)",
+        ),
+        Binding("left_square_bracket,alt+left", "back", "Back", id="node-back", tooltip="Back to the node before"),
+        Binding(
+            "right_square_bracket,alt+right",
+            "forward",
+            "Fwd",
+            id="node-forward",
+            tooltip="Forward again after going back",
+        ),
+        Binding(
+            "slash",
+            "find",
+            "Find",
+            id="node-find",
+            tooltip="Find in this view: jumps in the tree, filters the properties",
+        ),
+        Binding("escape", "close", "Close", id="node-close", tooltip="Close the node view"),
+        Binding(
+            "d",
+            "diff_previous",
+            "Diff prev",
+            id="diff-previous",
+            tooltip="Diff this model version against the version before it",
+        ),
+        Binding("b", "bom", "ML-BOM", id="bom", tooltip="Generate this model version's ML-BOM and save it"),
+        Binding("v", "verify", "Verify", id="verify", tooltip="Verify this model version's signatures"),
+    ]
+
+    node_id: reactive[str] = reactive("", init=False)
+    """The node shown; changing it loads its details and restarts the tree."""
+
+    direction: reactive[Direction] = reactive(Direction.UP, init=False)
+    """Which way the tree follows edges; the screen carries the class ``-downstream`` when down."""
+
+    class DetailLoaded(Message):
+        """The details of ``node_id`` (None when no such node)."""
+
+        def __init__(self, node_id: str, detail: NodeDetail | None, trail: list[str]) -> None:
+            super().__init__()
+            self.node_id = node_id
+            self.detail = detail
+            self.trail = trail
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.history = History()
+        self._first = node_id
+        self.detail: NodeDetail | None = None
+        self._labels: dict[str, str] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Breadcrumb(id="breadcrumb")
+        with Horizontal(id="node-body"):
+            with Vertical(id="node-left"):
+                yield Label("", id="tree-title")
+                yield LineageTree(self.store, id="lineage")
+                yield EvidencePanel("", id="evidence")
+            with TabbedContent(id="node-tabs"):
+                with TabPane("Properties", id="tab-properties"):
+                    yield KeyValueTable(id="properties")
+                with TabPane("Params", id="tab-params"):
+                    yield KeyValueTable(id="params", names=("param", "value"))
+                with TabPane("Metrics", id="tab-metrics"):
+                    yield KeyValueTable(id="metrics", names=("metric", "value"))
+                with TabPane("Gaps", id="tab-gaps"):
+                    yield KeyValueTable(id="gaps", names=("gap", "reason"))
+        yield Input(placeholder="find in this view (Enter: next match, Esc: close)", id="node-find")
+
+    def on_mount(self) -> None:
+        self.go(self._first)
+        self.query_one(LineageTree).focus()
+
+    def go(self, node_id: str) -> None:
+        """Visit ``node_id`` (a new history entry)."""
+        self.history.visit(node_id)
+        self.node_id = node_id
+
+    def watch_node_id(self, node_id: str) -> None:
+        self.load_detail(node_id, self.history.trail)
+
+    def watch_direction(self, direction: Direction) -> None:
+        self.set_class(direction == Direction.DOWN, "-downstream")
+        self._restart_tree()
+
+    def refresh_data(self) -> None:
+        self.load_detail(self.node_id, self.history.trail)
+
+    @work(thread=True, exclusive=True, group="node-detail", exit_on_error=False)
+    def load_detail(self, node_id: str, trail: list[str]) -> None:
+        """Fetch the node's details and the labels of the breadcrumb trail."""
+        detail = node_detail(self.store, node_id)
+        missing = [t for t in trail if t not in self._labels and t != node_id]
+        labels = {n.id: n.label for n in self.store.nodes_by_id(missing).values()}
+        self.post_message(self.DetailLoaded(node_id, detail, [labels.get(t, self._labels.get(t, t)) for t in trail]))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, event: DetailLoaded) -> None:
+        if event.node_id != self.node_id:
+            return
+        self.detail = event.detail
+        if event.detail is None:
+            self.query_one(Breadcrumb).show([*event.trail[:-1], f"{event.node_id} (not in the store)"])
+            self.query_one(EvidencePanel).show_text(f"No node {event.node_id} in the store.")
+            return
+        node = event.detail.node
+        self._labels[node.id] = node.label
+        trail = [*event.trail[:-1], f"{node.label} [{node.kind}]"]
+        self.query_one(Breadcrumb).show(trail)
+        self.query_one("#properties", KeyValueTable).show(event.detail.properties)
+        self.query_one("#params", KeyValueTable).show(event.detail.params)
+        self.query_one("#metrics", KeyValueTable).show(event.detail.metrics)
+        self.query_one("#gaps", KeyValueTable).show([(g.kind, g.reason) for g in event.detail.gaps])
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tab-params").label = f"Params {len(event.detail.params)}"
+        tabs.get_tab("tab-metrics").label = f"Metrics {len(event.detail.metrics)}"
+        tabs.get_tab("tab-gaps").label = f"Gaps {len(event.detail.gaps)}"
+        tabs.get_tab("tab-gaps").set_class(bool(event.detail.gaps), "-has-gaps")
+        self.refresh_bindings()
+        self._restart_tree()
+
+    def _restart_tree(self) -> None:
+        if self.detail is None:
+            return
+        title = "▲ Upstream: came from" if self.direction == Direction.UP else "▼ Downstream: made from it"
+        self.query_one("#tree-title", Label).update(Text(title, style="bold"))
+        self.query_one(LineageTree).show(self.detail.node, self.direction)
+
+    @on(LineageTree.EntryHighlighted)
+    def _entry_highlighted(self, event: LineageTree.EntryHighlighted) -> None:
+        panel = self.query_one(EvidencePanel)
+        if event.entry.gap is not None:
+            panel.show_gap(event.entry.gap)
+        elif event.entry.more_offset is not None:
+            panel.show_text("More edges: Enter loads the next page.")
+        else:
+            panel.show_edge(event.entry.edge)
+
+    @on(LineageTree.Follow)
+    def _follow(self, event: LineageTree.Follow) -> None:
+        self.go(event.node_id)
+
+    @on(KeyValueTable.ShowValue)
+    def _show_value(self, event: KeyValueTable.ShowValue) -> None:
+        self.app.push_screen(ValueScreen(event.name, event.value))
+
+    # --- find ---------------------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        find = self.query_one("#node-find", Input)
+        find.add_class("-open")
+        find.focus()
+
+    @on(Input.Changed, "#node-find")
+    def _find_changed(self, event: Input.Changed) -> None:
+        if self.detail is None:
+            return
+        needle = event.value.strip().lower()
+        props = [(k, v) for k, v in self.detail.properties if not needle or needle in f"{k} {v}".lower()]
+        self.query_one("#properties", KeyValueTable).show(props)
+        if needle:
+            self.query_one(LineageTree).find_next(needle)
+
+    @on(Input.Submitted, "#node-find")
+    def _find_next(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.query_one(LineageTree).find_next(event.value.strip())
+
+    def _close_find(self) -> None:
+        find = self.query_one("#node-find", Input)
+        find.value = ""
+        find.remove_class("-open")
+        self.query_one(LineageTree).focus()
+
+    # --- navigation -----------------------------------------------------------------------------------
+
+    def action_toggle_direction(self) -> None:
+        self.direction = Direction.DOWN if self.direction == Direction.UP else Direction.UP
+
+    def action_back(self) -> None:
+        if (node_id := self.history.back()) is not None:
+            self.node_id = node_id
+
+    def action_forward(self) -> None:
+        if (node_id := self.history.forward()) is not None:
+            self.node_id = node_id
+
+    def action_close(self) -> None:
+        if self.query_one("#node-find", Input).has_class("-open"):
+            self._close_find()
+        else:
+            self.dismiss()
+
+    # --- actions on a model version ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("diff_previous", "bom", "verify"):
+            return self.detail is not None and self.detail.node.kind == NodeKind.MODEL_VERSION
+        if action == "back":
+            return bool(self.history.back_stack) or None
+        if action == "forward":
+            return bool(self.history.forward_stack) or None
+        return True
+
+    def action_diff_previous(self) -> None:
+        self.explorer.open_diff_previous(self.node_id)
+
+    def action_bom(self) -> None:
+        self.explorer.generate_bom(self.node_id)
+
+    def action_verify(self) -> None:
+        self.explorer.verify_signatures(self.node_id)

@@ -1,0 +1,179 @@
+"""Trace: paste a request id or a whole log line, see the chain from prediction back to training."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Label
+
+from explorer.lineage import Evidence, Gap
+from explorer.tui.data import capabilities
+from explorer.tui.data.documents import Hop, TraceView, trace_view
+from explorer.tui.data.text import clip, one_line
+from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.widgets.evidence import EvidencePanel
+
+
+class TraceScreen(ExplorerScreen):
+    """Hops in a table (gaps in red); the focused hop's evidence below; ``d`` diffs against the version before."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="trace-close", tooltip="Close the trace"),
+        Binding(
+            "d",
+            "diff_previous",
+            "Diff prev",
+            id="trace-diff",
+            tooltip="Diff the traced model version against the version before it",
+        ),
+        Binding("i", "focus_input", "Request", id="trace-input", tooltip="Type or paste another request id"),
+    ]
+
+    state: reactive[str] = reactive("idle")
+    """idle, running, done, failed or unavailable: the screen carries it as a CSS class ``-<state>``."""
+
+    class Traced(Message):
+        """The trace document arrived, read into hops."""
+
+        def __init__(self, view: TraceView) -> None:
+            super().__init__()
+            self.view = view
+
+    class Stopped(Message):
+        """No trace: the capability is missing (``unavailable``) or the trace failed."""
+
+        def __init__(self, state: str, reason: str) -> None:
+            super().__init__()
+            self.state = state
+            self.reason = reason
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self._query = query
+        self.view: TraceView | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Label(Text("Trace a prediction", style="bold"), id="trace-title")
+        yield Input(self._query, placeholder="request id, or a whole log line (Enter traces)", id="trace-query")
+        yield Label("", id="trace-status")
+        yield DataTable(id="trace-hops", cursor_type="row", zebra_stripes=True)
+        yield EvidencePanel("", id="trace-evidence")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#trace-hops", DataTable)
+        table.add_column("hop", key="hop", width=14)
+        table.add_column("node", key="node", width=34)
+        table.add_column("evidence", key="evidence", width=40)
+        self.query_one("#trace-query", Input).focus()
+        if self._query:
+            self.start(self._query)
+
+    def watch_state(self, old: str, new: str) -> None:
+        self.remove_class(f"-{old}")
+        self.add_class(f"-{new}")
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#trace-query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.start(event.value)
+
+    def start(self, query: str) -> None:
+        self.state = "running"
+        self.query_one("#trace-status", Label).update(Text("tracing…", style="dim"))
+        self.run_trace(query)
+
+    @work(thread=True, exclusive=True, group="trace", exit_on_error=False)
+    def run_trace(self, query: str) -> None:
+        """Import :mod:`explorer.trace` here, not at start-up, and trace ``query``."""
+        try:
+            doc = capabilities.trace(self.store, self.explorer.settings, query)
+        except capabilities.Unavailable as exc:
+            self.post_message(self.Stopped("unavailable", str(exc)))
+            return
+        except Exception as exc:  # a trace that finds nothing is an answer to show here, not a crash
+            self.post_message(self.Stopped("failed", f"trace failed: {exc}"))
+            return
+        self.post_message(self.Traced(trace_view(doc)))
+
+    @on(Stopped)
+    def _stopped(self, event: Stopped) -> None:
+        self.state = event.state
+        self.query_one("#trace-status", Label).update(Text(event.reason, style="bold"))
+        self.query_one("#trace-hops", DataTable).clear()
+
+    @on(Traced)
+    def _traced(self, event: Traced) -> None:
+        self.view = event.view
+        self.state = "done"
+        record = ", ".join(f"{k}={clip(one_line(v), 24)}" for k, v in list(event.view.record.items())[:4])
+        gaps = f" · {event.view.gaps} gap(s)" if event.view.gaps else ""
+        status = f"{len([h for h in event.view.hops if h.gap is None])} hops{gaps}" + (f" · {record}" if record else "")
+        self.query_one("#trace-status", Label).update(Text(status, style="dim"))
+        table = self.query_one("#trace-hops", DataTable)
+        table.clear()
+        for index, hop in enumerate(event.view.hops):
+            style = "bold red" if hop.gap is not None else ""
+            name = "⚠ gap" if hop.gap is not None else ("  " * min(hop.depth, 4) + (hop.edge_kind or "start"))
+            node = hop.label if hop.gap is not None else f"{hop.label} [{hop.kind}]"
+            table.add_row(
+                Text(clip(name, 14), style=style),
+                Text(clip(node, 34), style=style),
+                Text(clip(hop.evidence_text, 40), style=style),
+                key=str(index),
+            )
+        table.focus()
+
+    @on(DataTable.RowHighlighted, "#trace-hops")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        hop = self._hop(event.cursor_row)
+        panel = self.query_one("#trace-evidence", EvidencePanel)
+        if hop is None:
+            return
+        if hop.gap is not None:
+            gap = hop.gap
+            panel.show_gap(
+                Gap(
+                    hop.node_id,
+                    str(gap.get("kind", "")),
+                    str(gap.get("reason", "")),
+                    str(gap.get("locator", "")),
+                    tuple(gap.get("candidates", [])),
+                )
+            )
+        elif hop.evidence:
+            ev = hop.evidence
+            evidence = Evidence(ev.get("source", ""), ev.get("locator", ""), ev.get("rule", ""))
+            panel.show_evidence(hop.edge_kind, evidence, f"{hop.edge_kind} → {hop.node_id}")
+        else:
+            panel.show_text(f"{hop.node_id}: where the trace starts.")
+
+    @on(DataTable.RowSelected, "#trace-hops")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        hop = self._hop(event.cursor_row)
+        if hop is not None and hop.gap is None:
+            self.explorer.open_node(hop.node_id)
+
+    def _hop(self, row: int) -> Hop | None:
+        if self.view is None or not 0 <= row < len(self.view.hops):
+            return None
+        return self.view.hops[row]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "diff_previous":
+            return self.view is not None and self.view.model_version is not None
+        return True
+
+    def action_diff_previous(self) -> None:
+        if self.view is not None and self.view.model_version is not None:
+            self.explorer.open_diff_previous(self.view.model_version)
+
+    def action_focus_input(self) -> None:
+        self.query_one("#trace-query", Input).focus()
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,148 @@
+"""Every registered model version in one table: sortable by any column, filtered as you type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from explorer.tui.data.models import ModelRow, Signed
+from explorer.tui.data.text import clip
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    width: int
+
+
+COLUMNS = (
+    Column("name", "Model", 16),
+    Column("version", "Version", 9),
+    Column("labels", "Aliases/stages", 14),
+    Column("created", "Created", 10),
+    Column("signed", "Signed", 12),
+    Column("bom", "BOM", 5),
+    Column("deployed", "Deployed now", 16),
+    Column("gaps", "Gaps", 4),
+    Column("metrics", "Run metrics", 26),
+    Column("data", "Data version", 28),
+)
+
+_SIGNED_STYLE = {
+    Signed.VERIFIED: "green",
+    Signed.FAILED: "bold red",
+    Signed.UNVERIFIED: "yellow",
+    Signed.UNSIGNED: "dim",
+}
+_SIGNED_MARK = {Signed.VERIFIED: "✔", Signed.FAILED: "✘", Signed.UNVERIFIED: "?", Signed.UNSIGNED: "-"}
+
+
+class ModelsTable(DataTable[Text]):
+    """Rows are :class:`ModelRow`; the row key is the model version id."""
+
+    BINDINGS = [
+        Binding(
+            "o",
+            "sort_column",
+            "Sort",
+            id="models-sort",
+            tooltip="Sort by the column under the cursor; again to reverse",
+        ),
+    ]
+
+    filter_text: reactive[str] = reactive("")
+    """Rows shown are those whose cells contain this text (case-insensitive)."""
+
+    sort_column: reactive[str] = reactive("version")
+    """Key of the column rows are sorted by."""
+
+    sort_reverse: reactive[bool] = reactive(False)
+    """Sort descending instead of ascending."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._rows: list[ModelRow] = []
+        self.shown: list[ModelRow] = []
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column.title, key=column.key, width=max(column.width, len(column.title) + 2))
+
+    def show(self, rows: list[ModelRow]) -> None:
+        """Replace all rows (keeps the cursor on the same model version when it is still shown)."""
+        self._rows = list(rows)
+        self._refill()
+
+    def watch_filter_text(self) -> None:
+        self._refill()
+
+    def watch_sort_column(self) -> None:
+        self._refill()
+
+    def watch_sort_reverse(self) -> None:
+        self._refill()
+
+    @property
+    def current(self) -> ModelRow | None:
+        """The model version under the cursor."""
+        if 0 <= self.cursor_row < len(self.shown):
+            return self.shown[self.cursor_row]
+        return None
+
+    def action_sort_column(self) -> None:
+        key = COLUMNS[self.cursor_column].key if 0 <= self.cursor_column < len(COLUMNS) else "version"
+        self.sort_by(key)
+
+    def sort_by(self, key: str) -> None:
+        if key == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_reverse = False
+            self.sort_column = key
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def _refill(self) -> None:
+        if not self.is_mounted:
+            return
+        current = self.current
+        rows = [r for r in self._rows if r.matches(self.filter_text)]
+        rows.sort(
+            key=lambda r: (r.sort_key(self.sort_column), r.name, r.sort_key("version")), reverse=self.sort_reverse
+        )
+        self.shown = rows
+        self.clear()
+        for row in rows:
+            self.add_row(*self._cells(row), key=row.id)
+        for column in COLUMNS:
+            arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
+            self.columns[column.key].label = Text(column.title + arrow)  # type: ignore[index]
+        if current is not None and current in rows:
+            self.move_cursor(row=rows.index(current))
+
+    @staticmethod
+    def _cells(row: ModelRow) -> list[Text]:
+        widths = {c.key: c.width for c in COLUMNS}
+
+        def cell(key: str, text: str, style: str = "") -> Text:
+            return Text(clip(text, widths[key]), style=style)
+
+        return [
+            cell("name", row.name),
+            cell("version", row.version, "bold"),
+            cell("labels", ", ".join(row.labels) or "-", "" if row.labels else "dim"),
+            cell("created", row.created[:10] or "-"),
+            cell("signed", f"{_SIGNED_MARK[row.signed]} {row.signed}", _SIGNED_STYLE[row.signed]),
+            cell("bom", "✔" if row.bom else "-", "green" if row.bom else "dim"),
+            cell("deployed", ", ".join(row.deployed) or "-", "" if row.deployed else "dim"),
+            cell("gaps", str(row.gaps), "bold red" if row.gaps else "dim"),
+            cell("metrics", ", ".join(f"{k}={v:.4g}" for k, v in row.metrics) or "-", "" if row.metrics else "dim"),
+            cell("data", ", ".join(row.data) or "-", "" if row.data else "dim"),
+        ]

@@ -1,0 +1,28 @@
+"""Worker failures reported in one place: widgets forward them, the app shows each once."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+
+class WorkerFailed(Message):
+    """A worker ended in error; bubbles up to the app, which notifies the user once."""
+
+    def __init__(self, worker: Worker[object], error: BaseException) -> None:
+        super().__init__()
+        self.worker = worker
+        self.error = error
+
+
+class ForwardsWorkerFailures:
+    """Mixin for screens and widgets that run workers: their failures go to the app's one handler.
+
+    ``Worker.StateChanged`` does not bubble, so each worker owner forwards it as :class:`WorkerFailed`.
+    """
+
+    @on(Worker.StateChanged)
+    def _forward_failure(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.post_message(WorkerFailed(event.worker, event.worker.error))  # type: ignore[attr-defined]
