@@ -1,0 +1,217 @@
+"""What changed between two model versions (or runs): params, metrics, data, commits, images, dependencies.
+
+Reads the store, and git for the commits between the two training commits (through the commit
+node's ``repo_path``). No presentation here: the CLI and the explorer render :class:`ModelDiff`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from explorer.gitio import GitError, GitRepo
+from explorer.lineage import EdgeKind, Node, NodeKind, run_id
+from explorer.store import LineageStore
+
+
+class DiffError(Exception):
+    """A reference is not something diff compares: names it."""
+
+
+@dataclass(slots=True)
+class Side:
+    """One side of the comparison, as the store knows it."""
+
+    ref: str
+    node: Node
+    model: Node | None = None
+    run: Node | None = None
+    commit: Node | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, str] = field(default_factory=dict)  # path or dataset name -> data/dataset id
+    images: list[str] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    name: str
+    old: Any
+    new: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "old": self.old, "new": self.new}
+
+
+@dataclass(slots=True)
+class CommitChange:
+    sha: str
+    message: str
+    author: str
+    committed_at: int
+    files: list[tuple[str, str]]  # (status, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sha": self.sha, "message": self.message, "author": self.author, "committed_at": self.committed_at,
+                "files": [{"status": s, "path": p} for s, p in self.files]}
+
+
+@dataclass(slots=True)
+class ModelDiff:
+    a: Side
+    b: Side
+    params: list[Change] = field(default_factory=list)
+    metrics: list[Change] = field(default_factory=list)
+    data: list[Change] = field(default_factory=list)
+    commits: list[CommitChange] = field(default_factory=list)
+    images: list[Change] = field(default_factory=list)
+    dependencies: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def side(s: Side) -> dict[str, Any]:
+            return {"ref": s.ref, "id": s.node.id, "model": s.model.id if s.model else None,
+                    "run": s.run.id if s.run else None, "commit": s.commit.id if s.commit else None,
+                    "images": s.images}
+
+        return {
+            "a": side(self.a), "b": side(self.b),
+            "params": [c.to_dict() for c in self.params], "metrics": [c.to_dict() for c in self.metrics],
+            "data": [c.to_dict() for c in self.data], "commits": [c.to_dict() for c in self.commits],
+            "images": [c.to_dict() for c in self.images], "dependencies": [c.to_dict() for c in self.dependencies],
+            "notes": self.notes,
+        }
+
+
+def diff_models(store: LineageStore, a_id: str, b_id: str) -> ModelDiff:
+    a, b = describe(store, a_id), describe(store, b_id)
+    result = ModelDiff(a, b)
+    result.params = changes(a.params, b.params)
+    result.metrics = changes(a.metrics, b.metrics)
+    result.data = changes(a.data, b.data)
+    result.images = changes({"images": sorted(a.images)}, {"images": sorted(b.images)})
+    result.dependencies = changes(_pins(a.requirements), _pins(b.requirements))
+    for s in (a, b):
+        if s.run is None:
+            result.notes.append(f"{s.ref}: no MLflow run in the store (params and metrics from DVC only)")
+        if s.commit is None:
+            result.notes.append(f"{s.ref}: no training commit known")
+    if a.commit is not None and b.commit is not None:
+        result.commits, note = commits_between(a.commit, b.commit)
+        if note:
+            result.notes.append(note)
+    return result
+
+
+def describe(store: LineageStore, node_id: str) -> Side:
+    node = store.node(node_id)
+    if node is None:
+        raise DiffError(f"{node_id} is not in the store")
+    if node.kind not in (NodeKind.MODEL_VERSION, NodeKind.RUN, NodeKind.MODEL):
+        raise DiffError(f"{node_id} is a {node.kind}: diff compares model versions, models or runs")
+    side = Side(node_id, node)
+    if node.kind == NodeKind.MODEL_VERSION:
+        side.model = _first(store, node.id, EdgeKind.VERSION_OF)
+        side.commit = _first(store, node.id, EdgeKind.REGISTERED_AT)
+        for edge in store.edges_from([node.id], [EdgeKind.REGISTERS]):
+            target = store.node(edge.target)
+            side.data[str((target.properties if target else {}).get("path", "model artifact"))] = edge.target
+    elif node.kind == NodeKind.MODEL:
+        side.model = node
+    if node.kind == NodeKind.RUN:
+        side.run = node
+    elif side.model is not None:
+        side.run = _first(store, side.model.id, EdgeKind.GENERATED_BY, "run:")
+    if side.run is None and node.properties.get("run_id"):
+        side.run = store.node(run_id(str(node.properties["run_id"])))
+    if side.run is not None:
+        side.commit = _first(store, side.run.id, EdgeKind.RAN_AT) or side.commit
+        side.params = dict(side.run.properties.get("params") or {})
+        side.metrics = dict(side.run.properties.get("metrics") or {})
+        for edge in store.edges_from([side.run.id], [EdgeKind.USED]):
+            target = store.node(edge.target)
+            props = target.properties if target else {}
+            key = props.get("path") or props.get("source") or props.get("name") or edge.target
+            side.data[str(key)] = edge.target
+    if side.commit is not None:
+        _dvc_at(store, side)
+    if side.model is not None:
+        side.requirements = list(side.model.properties.get("requirements") or [])
+    holders = [node.id] + ([side.model.id] if side.model else [])
+    side.images = sorted({e.source for e in store.edges_to(holders, [EdgeKind.CONTAINS])})
+    return side
+
+
+def _dvc_at(store: LineageStore, side: Side) -> None:
+    """DVC stages locked at the commit: their params (when MLflow gave none) and data versions."""
+    assert side.commit is not None
+    stages = [e.source for e in store.edges_to([side.commit.id], [EdgeKind.RAN_AT]) if e.source.startswith("stage:")]
+    for stage in store.nodes_by_id(stages).values():
+        if not side.run or not side.params:
+            for file, values in (stage.properties.get("params") or {}).items():
+                for key, value in _flatten(values).items():
+                    # params.yaml is DVC's default file: its keys read bare, like MLflow's
+                    side.params.setdefault(key if file == "params.yaml" else f"{file}:{key}", value)
+        for dep in stage.properties.get("deps") or []:
+            side.data.setdefault(str(dep.get("path")), str(dep.get("data")))
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, inner in value.items():
+        out.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _first(store: LineageStore, node_id: str, kind: EdgeKind, prefix: str = "") -> Node | None:
+    targets = [e.target for e in store.edges_from([node_id], [kind]) if e.target.startswith(prefix)]
+    if len(targets) != 1:
+        return None
+    return store.node(targets[0])
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Keys whose value differs (added or removed keys have ``None`` on the other side)."""
+    out: list[Change] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if str(a) != str(b):
+            out.append(Change(key, a, b))
+    return out
+
+
+_PIN = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(.*)$")
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    """``name -> specifier`` from requirement lines (``scikit-learn==1.5.0`` -> ``==1.5.0``)."""
+    out: dict[str, str] = {}
+    for line in requirements:
+        match = _PIN.match(line.split("#", 1)[0])
+        if match and match.group(1):
+            out[match.group(1).lower()] = match.group(2).strip() or "*"
+    return out
+
+
+def commits_between(a: Node, b: Node) -> tuple[list[CommitChange], str | None]:
+    """Commits from ``a`` (excluded) to ``b``, with files changed; a note when git cannot say."""
+    path = a.properties.get("repo_path") or b.properties.get("repo_path")
+    sha_a, sha_b = str(a.properties.get("sha") or a.id[7:]), str(b.properties.get("sha") or b.id[7:])
+    if not path:
+        return [], "commits between: the commit nodes carry no repo_path (scan the git repository)"
+    try:
+        repo = GitRepo(Path(str(path)))
+        forward = repo.is_ancestor(sha_a, sha_b)
+        old, new = (sha_a, sha_b) if forward or not repo.is_ancestor(sha_b, sha_a) else (sha_b, sha_a)
+        records = list(repo.log([new], exclude=[old]))
+    except GitError as exc:
+        return [], f"commits between: {exc}"
+    out = [CommitChange(c.sha, c.message.splitlines()[0] if c.message else "", c.author, c.committed_at,
+                        [(ch.status, ch.path) for ch in c.changes]) for c in records]
+    note = None if (old, new) == (sha_a, sha_b) else "the second reference is older: commits listed from it"
+    return out, note
