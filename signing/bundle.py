@@ -100,6 +100,11 @@ def read_bundle(path: Path) -> BundleInfo:
         raise SigningInputError(f"signature {path} does not exist", hint="pass --signature PATH") from None
     except OSError as exc:
         raise SigningInputError(f"cannot read signature {path}: {exc.strerror}") from exc
+    return parse_bundle(path, raw)
+
+
+def parse_bundle(path: Path, raw: bytes) -> BundleInfo:
+    """Parse bundle bytes (``path`` is where they are or will be, for messages)."""
     try:
         document = json.loads(raw)
     except ValueError as exc:

@@ -109,23 +109,64 @@ class HashingOptions:
 
 @dataclass(frozen=True, slots=True)
 class ModelFile:
-    """One file of the model: its manifest name, where it is, and its state when listed."""
+    """One file of the model: its manifest name, its path on disk, and its state when listed.
+
+    ``path`` is a plain string: a model may hold thousands of files and ``Path`` objects cost
+    more to build than the stat that describes them.
+    """
 
     name: str
-    path: Path
+    path: str
     stamp: FileStamp
 
 
 @dataclass(slots=True)
 class HashReport:
-    """A model's manifest and what it cost to compute."""
+    """A model's digests (per file, one per shard) and what it cost to compute them."""
 
-    manifest: oms_manifest.Manifest
+    model_name: str
     options: HashingOptions
     files: list[ModelFile] = field(default_factory=list)
+    digests: list[list[str]] = field(default_factory=list)
     bytes_total: int = 0
     bytes_hashed: int = 0
     cache_hits: int = 0
+
+    def by_file(self) -> dict[str, list[tuple[str, str]]]:
+        """Manifest resources grouped by file: name -> [(resource name, digest hex)]."""
+        shard = self.options.shard_size
+        out: dict[str, list[tuple[str, str]]] = {}
+        for mf, digests in zip(self.files, self.digests, strict=True):
+            if shard is None:
+                out[mf.name] = [(mf.name, digests[0])]
+            else:
+                out[mf.name] = [
+                    (f"{mf.name}:{i * shard}:{min((i + 1) * shard, mf.stamp.size)}", d) for i, d in enumerate(digests)
+                ]
+        return out
+
+    def resources(self) -> list[dict[str, str]]:
+        """The predicate's ``resources``, in upstream's order (by path components, then shard offsets).
+
+        Names are normalized POSIX paths, so splitting on "/" gives ``PurePosixPath.parts``.
+        """
+        algorithm = self.options.digest_name
+        order = sorted(range(len(self.files)), key=lambda i: self.files[i].name.split("/"))
+        grouped = self.by_file()
+        return [
+            {"name": name, "algorithm": algorithm, "digest": digest}
+            for i in order
+            for name, digest in grouped[self.files[i].name]
+        ]
+
+    def manifest(self) -> oms_manifest.Manifest:
+        """The same digests as an upstream ``Manifest`` (for comparisons with upstream's hashing)."""
+        serialization = oms_manifest.SerializationType.from_args(self.options.serialization())
+        items = [
+            serialization.new_item(r["name"], oms_hashing.Digest(r["algorithm"], bytes.fromhex(r["digest"])))
+            for r in self.resources()
+        ]
+        return oms_manifest.Manifest(self.model_name, items, serialization)
 
 
 def normalize_ignore(path: str) -> str:
@@ -154,16 +195,17 @@ def list_model_files(root: Path, options: HashingOptions) -> list[ModelFile]:
         raise UnhashableEntry(".", f"{root} is a symbolic link", hint="pass the real path or allow symlinks")
     st = root.stat()
     if stat.S_ISREG(st.st_mode):
-        return [ModelFile(".", root, FileStamp.of(st))]
+        return [ModelFile(".", os.path.abspath(root), FileStamp.of(st))]
     if not stat.S_ISDIR(st.st_mode):
         raise UnhashableEntry(".", f"{root} is neither a file nor a directory")
     ignores = [normalize_ignore(p) for p in options.ignore_paths]
-    files = list(_walk(root, "", ignores, options.allow_symlinks))
+    # Absolute paths: they key the digest cache, which must not depend on the current directory.
+    files = list(_walk(os.path.abspath(root), "", ignores, options.allow_symlinks))
     files.sort(key=lambda f: f.name)
     return files
 
 
-def _walk(directory: Path, prefix: str, ignores: list[str], allow_symlinks: bool) -> Iterator[ModelFile]:
+def _walk(directory: str, prefix: str, ignores: list[str], allow_symlinks: bool) -> Iterator[ModelFile]:
     with os.scandir(directory) as entries:
         for entry in entries:
             name = f"{prefix}{entry.name}"
@@ -183,9 +225,9 @@ def _walk(directory: Path, prefix: str, ignores: list[str], allow_symlinks: bool
             else:
                 st = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
-                yield from _walk(Path(entry.path), name + "/", ignores, allow_symlinks)
+                yield from _walk(entry.path, name + "/", ignores, allow_symlinks)
             elif stat.S_ISREG(st.st_mode):
-                yield ModelFile(name, Path(entry.path), FileStamp.of(st))
+                yield ModelFile(name, entry.path, FileStamp.of(st))
             else:
                 raise UnhashableEntry(name, f"{name!r} is neither a regular file nor a directory")
 
@@ -214,7 +256,7 @@ def hash_model(
     on_progress: ProgressFn | None = None,
     files: list[ModelFile] | None = None,
 ) -> HashReport:
-    """Hash the model at ``root`` into an OMS manifest.
+    """Hash the model at ``root`` as the OMS serialization ``options`` describes.
 
     ``cache`` answers for files whose stamp did not change and learns the others. ``files``
     may be given when the caller already listed the model (verification lists it once).
@@ -224,7 +266,7 @@ def hash_model(
     per_file: list[list[str] | None] = [None] * len(listed)
     units: list[_Unit] = []
     hashed: list[int] = []
-    report = HashReport(manifest=None, options=options, files=listed)  # type: ignore[arg-type]
+    report = HashReport(model_name or root.resolve().name, options, listed)
     for index, mf in enumerate(listed):
         report.bytes_total += mf.stamp.size
         cached = cache.lookup(mf.path, mf.stamp, scheme) if cache is not None else None
@@ -243,14 +285,10 @@ def hash_model(
         assert slot is not None
         slot[unit.shard_index] = digest
 
+    report.digests = [digests or [] for digests in per_file]
     if cache is not None:
         for index in hashed:
-            cache.record(listed[index].path, listed[index].stamp, scheme, per_file[index] or [])
-    items = [item for index, mf in enumerate(listed) for item in _manifest_items(mf, per_file[index] or [], options)]
-    name = model_name or root.resolve().name
-    serialization = oms_manifest.SerializationType.from_args(options.serialization())
-    report.manifest = oms_manifest.Manifest(name, items, serialization)
-    if cache is not None:
+            cache.record(listed[index].path, listed[index].stamp, scheme, report.digests[index])
         cache.save()
     return report
 
@@ -268,24 +306,6 @@ def _units_of(index: int, size: int, shard_size: int | None) -> Iterator[_Unit]:
     for shard, start in enumerate(range(0, size, shard_size)):
         end = min(start + shard_size, size)
         yield _Unit(index, shard, start, end, end - start)
-
-
-def _manifest_items(mf: ModelFile, digests: list[str], options: HashingOptions) -> Iterator[oms_manifest.ManifestItem]:
-    path = PurePosixPath(mf.name)
-    if options.shard_size is None:
-        yield oms_manifest.FileManifestItem(
-            path=path, digest=oms_hashing.Digest(options.digest_name, bytes.fromhex(digests[0]))
-        )
-        return
-    for shard, digest in enumerate(digests):
-        start = shard * options.shard_size
-        end = min(start + options.shard_size, mf.stamp.size)
-        yield oms_manifest.ShardedFileManifestItem(
-            path=path,
-            start=start,
-            end=end,
-            digest=oms_hashing.Digest(options.digest_name, bytes.fromhex(digest)),
-        )
 
 
 def _run(
@@ -333,7 +353,7 @@ def _run(
             yield from done
 
 
-def _digest(path: Path, unit: _Unit, algorithm: str, buffer: bytearray) -> str:
+def _digest(path: str, unit: _Unit, algorithm: str, buffer: bytearray) -> str:
     hasher = hashlib.new(algorithm)
     view = memoryview(buffer)
     remaining = None if unit.end is None else unit.end - unit.start

@@ -8,6 +8,7 @@ from the command line, the environment or the CI, and an atomic write of the bun
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 import time
@@ -21,13 +22,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from model_signing._signing import sign_certificate as oms_certificate
 from model_signing._signing import sign_ec_key as oms_ec_key
 from model_signing._signing import sign_sigstore_pb as oms_pb
-from model_signing._signing import signing as oms_signing
+from sigstore_models import intoto as intoto_pb
+from sigstore_models.bundle import v1 as bundle_pb
 
-from signing.bundle import Method, read_bundle
+from signing.bundle import Method, parse_bundle
 from signing.digest_cache import DigestCache
 from signing.errors import SigningError, SigningInputError
 from signing.hashing import GIT_PATHS, HashingOptions, ProgressFn, hash_model, normalize_ignore
 from signing.keys import check_validity, load_certificates, load_private_key
+from signing.statement import IN_TOTO_PAYLOAD_TYPE, statement_bytes
 
 DEFAULT_SIGNATURE_NAME = "model.sig"
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"
@@ -160,10 +163,9 @@ def sign_model(
     started = time.perf_counter()
     report = hash_model(model_path, options, cache=cache, model_name=model_name, on_progress=on_progress)
     hash_seconds = time.perf_counter() - started
-    payload = oms_signing.Payload(report.manifest)
-    bundle_json = signer(payload)
+    bundle_json = signer(statement_bytes(report))
     _write_atomically(target, bundle_json)
-    info = read_bundle(target)
+    info = parse_bundle(target, bundle_json.encode("utf-8"))
     identity, issuer = info.claimed_identity()
     return SignResult(
         bundle_path=target,
@@ -171,7 +173,7 @@ def sign_model(
         method=info.method,
         identity=identity,
         issuer=issuer,
-        subject_name=report.manifest.model_name,
+        subject_name=report.model_name,
         subject_digest=info.subject_digest,
         files=len(report.files),
         bytes_total=report.bytes_total,
@@ -185,36 +187,50 @@ def sign_model(
 
 
 class _KeySigner(oms_ec_key.Signer):
-    """Upstream's EC key signer, given a key mlprov already loaded and checked."""
+    """Upstream's EC key signer (its bundle layout and verification material), given a key
+    mlprov already loaded and checked, signing a payload mlprov serialized."""
 
     def __init__(self, private_key: ec.EllipticCurvePrivateKey) -> None:  # no super(): it would reload the key
-        self._private_key = private_key
+        self._private_key = private_key  # what upstream's verification material reads
+        self._ec_key = private_key
+
+    def sign_payload(self, payload: bytes) -> str:
+        """A DSSE envelope over ``payload`` in a v0.3 bundle, as upstream's ``sign`` builds it."""
+        signature = self._ec_key.sign(
+            oms_pb.pae(payload), ec.ECDSA(oms_ec_key.get_ec_key_hash(self._ec_key.public_key()))
+        )
+        envelope = intoto_pb.Envelope(
+            payload=base64.b64encode(payload),
+            payload_type=IN_TOTO_PAYLOAD_TYPE,
+            signatures=[intoto_pb.Signature(sig=base64.b64encode(signature), keyid="")],
+        )
+        bundle = bundle_pb.Bundle(
+            media_type=oms_pb._BUNDLE_MEDIA_TYPE,  # type: ignore[arg-type]
+            verification_material=self._get_verification_material(),
+            dsse_envelope=envelope,
+        )
+        return str(bundle.to_json())
 
 
-class _CertificateSigner(oms_certificate.Signer):
+class _CertificateSigner(oms_certificate.Signer, _KeySigner):
     """Upstream's certificate signer, given a checked key, leaf and chain."""
 
     def __init__(
         self, private_key: ec.EllipticCurvePrivateKey, leaf: x509.Certificate, chain: list[x509.Certificate]
     ) -> None:
-        self._private_key = private_key
+        _KeySigner.__init__(self, private_key)
         self._signing_certificate = leaf
         self._trust_chain = chain
 
 
-BundleWriter = Callable[[oms_signing.Payload], str]
-
-
-def _bundle_json(signature: oms_signing.Signature) -> str:
-    assert isinstance(signature, oms_pb.Signature)  # upstream's key and certificate signers return these
-    return str(signature.bundle.to_json())
+BundleWriter = Callable[[bytes], str]
 
 
 def _prepare(method: SigningMethod) -> BundleWriter:
     """Check the signing material and return the function that signs a payload."""
     if isinstance(method, KeySigning):
         key_signer = _KeySigner(load_private_key(method.private_key, method.password))
-        return lambda payload: _bundle_json(key_signer.sign(payload))
+        return key_signer.sign_payload
     if isinstance(method, CertificateSigning):
         key = load_private_key(method.private_key, method.password)
         leaves = load_certificates([method.certificate], "certificate")
@@ -228,12 +244,11 @@ def _prepare(method: SigningMethod) -> BundleWriter:
         if invalid:
             raise SigningInputError(invalid, hint="renew the signing certificate")
         cert_signer = _CertificateSigner(key, leaf, load_certificates(list(method.chain)) + leaves[1:])
-        return lambda payload: _bundle_json(cert_signer.sign(payload))
+        return cert_signer.sign_payload
     return _keyless(method)
 
 
 def _keyless(method: KeylessSigning) -> BundleWriter:
-    from google.protobuf import json_format
     from sigstore import dsse
     from sigstore.errors import Error as SigstoreError
     from sigstore.oidc import IdentityError, IdentityToken
@@ -246,8 +261,8 @@ def _keyless(method: KeylessSigning) -> BundleWriter:
         raise SigningInputError(f"the identity token is not usable: {exc}", hint="get a fresh token") from exc
     context = SigningContext.from_trust_config(method.trust_config)
 
-    def sign(payload: oms_signing.Payload) -> str:
-        statement = dsse.Statement(json_format.MessageToJson(payload.statement.pb).encode("utf-8"))
+    def sign(payload: bytes) -> str:
+        statement = dsse.Statement(payload)
         try:
             with context.signer(token) as signer:
                 bundle = signer.sign_dsse(statement)

@@ -44,10 +44,7 @@ from signing.bundle import (
 from signing.digest_cache import DigestCache
 from signing.errors import SigningInputError, VerificationFailure
 from signing.hashing import HashingOptions, UnhashableEntry, hash_model, normalize_ignore
-
-IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
-IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-
+from signing.statement import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_TYPE
 
 # --- who may have signed ------------------------------------------------------------------------
 
@@ -461,7 +458,7 @@ def _check_model(
         raise VerificationFailure(exc.message, reason="unhashable", hint=exc.hint) from exc
     result.files = len(report.files)
     result.bytes_hashed = report.bytes_hashed
-    problems = manifest_differences(expected, report.manifest)
+    problems = manifest_differences(expected, report.by_file())
     if problems:
         name = model_name or model_path.resolve().name
         headline = problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
@@ -487,9 +484,9 @@ def _by_file(m: oms_manifest.Manifest) -> dict[str, list[tuple[str, str]]]:
     return files
 
 
-def manifest_differences(expected: oms_manifest.Manifest, actual: oms_manifest.Manifest) -> list[str]:
-    """Every difference between the signed and the computed manifest, one line each, by file."""
-    want, have = _by_file(expected), _by_file(actual)
+def manifest_differences(expected: oms_manifest.Manifest, have: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """Every difference between the signed manifest and the model's digests, one line each, by file."""
+    want = _by_file(expected)
     missing = sorted(set(want) - set(have))
     extra = sorted(set(have) - set(want))
     problems: list[str] = []
@@ -539,7 +536,7 @@ def _verify_artifact_bundle(
     if not model_path.is_file():
         raise SigningInputError(f"{info.path} signs a single artifact; {model_path} is not a file")
     report = hash_model(model_path, _Options())
-    digest = next(report.manifest.resource_descriptors()).digest.digest_value
+    digest = bytes.fromhex(report.digests[0][0])
     signed = info.document.get("messageSignature", {}).get("messageDigest", {}).get("digest")
     if signed and base64.b64decode(signed) != digest:
         raise VerificationFailure(

@@ -20,8 +20,8 @@ def _descriptors(manifest: object) -> list[tuple[str, str, str]]:
 def test_file_manifest_equals_upstream(model: Path) -> None:
     ours = hash_model(model, HashingOptions(ignore_paths=(".gitattributes",)))
     theirs = upstream_hashing.Config().set_ignored_paths(paths=[]).hash(model)
-    assert _descriptors(ours.manifest) == _descriptors(theirs)
-    assert [name for name, _, _ in _descriptors(ours.manifest)] == [
+    assert _descriptors(ours.manifest()) == _descriptors(theirs)
+    assert [name for name, _, _ in _descriptors(ours.manifest())] == [
         "config.json",
         "tokenizer.txt",
         "weights/shard-00001.bin",
@@ -32,18 +32,18 @@ def test_file_manifest_equals_upstream(model: Path) -> None:
 def test_shard_manifest_equals_upstream(model: Path) -> None:
     ours = hash_model(model, HashingOptions(shard_size=100_000, ignore_paths=(".gitattributes",)))
     theirs = upstream_hashing.Config().use_shard_serialization(shard_size=100_000).hash(model)
-    assert _descriptors(ours.manifest) == _descriptors(theirs)
-    names = [name for name, _, _ in _descriptors(ours.manifest)]
+    assert _descriptors(ours.manifest()) == _descriptors(theirs)
+    names = [name for name, _, _ in _descriptors(ours.manifest())]
     assert "weights/shard-00002.bin:200000:200001" in names  # the 1-byte tail shard
-    assert {alg for _, alg, _ in _descriptors(ours.manifest)} == {"sha256-sharded-100000"}
+    assert {alg for _, alg, _ in _descriptors(ours.manifest())} == {"sha256-sharded-100000"}
 
 
 def test_single_file_model_is_named_dot_like_upstream(model: Path) -> None:
     weights = model / "weights" / "shard-00001.bin"
     ours = hash_model(weights, HashingOptions())
-    assert _descriptors(ours.manifest) == _descriptors(upstream_hashing.Config().hash(weights))
-    assert _descriptors(ours.manifest)[0][0] == "."
-    assert ours.manifest.model_name == "shard-00001.bin"
+    assert _descriptors(ours.manifest()) == _descriptors(upstream_hashing.Config().hash(weights))
+    assert _descriptors(ours.manifest())[0][0] == "."
+    assert ours.model_name == "shard-00001.bin"
 
 
 def test_ignored_subtree_is_not_walked(model: Path) -> None:
@@ -74,7 +74,7 @@ def test_cache_rehashes_only_changed_files(model: Path, tmp_path: Path) -> None:
     assert second.cache_hits == 3
     assert second.bytes_hashed == len('{"hidden": 128, "layers": 2}\n')
     # The cached manifest is exactly a fresh one.
-    assert _descriptors(second.manifest) == _descriptors(hash_model(model, options).manifest)
+    assert _descriptors(second.manifest()) == _descriptors(hash_model(model, options).manifest())
 
 
 def test_cache_entry_is_invalidated_when_mtime_is_forged_back(model: Path, tmp_path: Path) -> None:
@@ -88,8 +88,8 @@ def test_cache_entry_is_invalidated_when_mtime_is_forged_back(model: Path, tmp_p
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
     again = hash_model(model, options, cache=DigestCache(cache_path))
     assert again.cache_hits == 3
-    tokenizer = [d for n, _, d in _descriptors(again.manifest) if n == "tokenizer.txt"]
-    assert tokenizer == [_descriptors(hash_model(model, options).manifest)[1][2]]
+    tokenizer = [d for n, _, d in _descriptors(again.manifest()) if n == "tokenizer.txt"]
+    assert tokenizer == [_descriptors(hash_model(model, options).manifest())[1][2]]
 
 
 def test_cache_is_per_scheme(model: Path, tmp_path: Path) -> None:

@@ -189,3 +189,18 @@ def test_upstream_certificate_check_ignores_identity_mlprov_does_not(
     result = cli.run("verify", model, "--cert-chain", chain.root, "--cert-identity", "someone-else@example.com")
     assert result.exit_code == 1
     assert "not 'someone-else@example.com'" in result.stderr
+
+
+def test_mlprov_sharded_bundle_verifies_with_upstream_library(cli: Cli, model: Path, keys: KeyPair) -> None:
+    """mlprov writes ``shard_size`` as an integer, so upstream's library can verify its sharded bundles."""
+    import model_signing
+
+    assert cli.run("sign", model, "--private-key", keys.private, "--shard-size", "65536").exit_code == 0
+    payload = json.loads((model / "model.sig").read_text())["dsseEnvelope"]["payload"]
+    serialization = json.loads(base64.b64decode(payload))["predicate"]["serialization"]
+    assert (serialization["method"], serialization["shard_size"]) == ("shards", 65536)
+    verifier = model_signing.verifying.Config().use_elliptic_key_verifier(public_key=keys.public)
+    verifier.verify(model, model / "model.sig")  # raises ValueError on any mismatch
+    (model / "tokenizer.txt").write_text("changed\n")
+    with pytest.raises(ValueError, match=r"tokenizer\.txt"):
+        verifier.verify(model, model / "model.sig")
