@@ -260,3 +260,24 @@ def test_not_a_repository(tmp_path: Path, sqlite_url: str) -> None:
     store = LineageStore.open(sqlite_url)
     report = run_scan(store, [GitSource(tmp_path)], NullProgress())[0]
     assert report.error is not None and "not a git repository" in report.error
+
+
+def test_legacy_lock_history(tmp_path: Path, sqlite_url: str) -> None:
+    """A DVC 2 era lock (no `hash: md5` lines) upgraded by DVC 3: the two digests stay apart."""
+    from tests.core.test_dvc_formats import DVC2_LOCK
+
+    repo = Repo(tmp_path / "legacy")
+    repo.write("dvc.lock", DVC2_LOCK)
+    old = repo.commit("lock written by DVC 2")
+    upgraded = DVC2_LOCK.replace("    - path: data/prepared\n", "    - path: data/prepared\n      hash: md5\n")
+    repo.write("dvc.lock", upgraded)
+    new = repo.commit("lock rewritten by DVC 3")
+    store = LineageStore.open(sqlite_url)
+    assert run_scan(store, [GitSource(repo.path)])[0].error is None
+    legacy = store.node("data:md5-dos2unix:153aad06d376b6595932470e459ef42a.dir")
+    modern = store.node("data:md5:153aad06d376b6595932470e459ef42a.dir")
+    assert legacy is not None and modern is not None
+    assert legacy.properties["nfiles"] == 2 and legacy.properties["size"] == 8437363
+    used_old = {e.target for e in store.edges_from([f"stage:legacy:featurize@{old}"], [EdgeKind.USED])}
+    used_new = {e.target for e in store.edges_from([f"stage:legacy:featurize@{new}"], [EdgeKind.USED])}
+    assert used_old == {legacy.id} and used_new == {modern.id}
