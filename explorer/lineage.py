@@ -228,12 +228,20 @@ def kind_of(node_id: str) -> NodeKind:
     return NodeKind(prefix)
 
 
+# Lists that describe a node's present state, not its history: a newer report replaces them, or an
+# alias moved to another version (a stage, a ref) would stay on the old one forever.
+CURRENT_STATE_KEYS = frozenset({"aliases", "stages", "refs"})
+
+
 def merge_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge what two sources said of one node: new scalars win, lists union, dicts merge."""
+    """Merge what two sources said of one node: new scalars win, lists union (but the present-state
+    lists of :data:`CURRENT_STATE_KEYS` are replaced), dicts merge."""
     merged = dict(old)
     for key, value in new.items():
         previous = merged.get(key)
-        if isinstance(previous, list) and isinstance(value, list):
+        if key in CURRENT_STATE_KEYS:
+            merged[key] = value
+        elif isinstance(previous, list) and isinstance(value, list):
             merged[key] = _union(previous, value)
         elif isinstance(previous, dict) and isinstance(value, dict):
             merged[key] = merge_properties(previous, value)

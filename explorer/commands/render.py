@@ -92,6 +92,20 @@ def gap_lines(gaps: list[Gap]) -> list[Text]:
     return [Text.assemble(("gap ", "bold yellow"), gap.reason, (f"  [{gap.kind}]", "dim")) for gap in gaps]
 
 
+def _run_summary(node: Node | None, limit: int = 12) -> list[Text]:
+    """A run's hyperparameters and metrics under it in a lineage tree: what `lineage --up` is asked for."""
+    if node is None or node.kind != "run":
+        return []
+    out: list[Text] = []
+    for key in ("params", "metrics"):
+        values = flatten(node.properties.get(key) or {})
+        if values:
+            shown = ", ".join(f"{k}={scalar(values[k])}" for k in sorted(values)[:limit])
+            more = f", … {len(values) - limit} more" if len(values) > limit else ""
+            out.append(Text(f"{key}: {shown}{more}", style="green"))
+    return out
+
+
 def lineage_tree(sub: Subgraph, *, upstream: bool = True, evidence: bool = True) -> Tree:
     root = sub.nodes[sub.root]
     tree = Tree(Text.assemble((root.label or root.id, "bold"), " ", (f"[{root.kind}]", "cyan")))
@@ -114,7 +128,10 @@ def lineage_tree(sub: Subgraph, *, upstream: bool = True, evidence: bool = True)
         for edge, other in children.get(node_id, []):
             node = sub.nodes.get(other)
             text = edge_line(edge, node, other)
-            child = branch.add(Group(text, evidence_text(edge)) if evidence else text)
+            lines: list[RenderableType] = [text, *_run_summary(node)]
+            if evidence:
+                lines.append(evidence_text(edge))
+            child = branch.add(Group(*lines) if len(lines) > 1 else text)
             if other in path:
                 child.add(Text("(cycle)", style="dim"))
                 continue

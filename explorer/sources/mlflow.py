@@ -68,7 +68,7 @@ class MlflowSource:
             yield from _Scan(self, reader, previous, progress).batches()
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a store or server error mid-scan: one line, batches kept
+        except Exception as exc:
             raise SourceError(f"MLflow {self.display}: {_first_line(exc)}") from exc
         finally:
             reader.close()
@@ -93,7 +93,7 @@ class MlflowSource:
 
         try:
             return ClientTrackingReader(self._uri)
-        except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds for a bad URI
+        except Exception as exc:
             raise SourceError(f"cannot open MLflow {self.display}: {_first_line(exc)}") from exc
 
     def _check_server(self) -> None:

@@ -131,7 +131,7 @@ def _download(location: str, tracking_uri: str) -> tempfile.TemporaryDirectory[s
                 artifact_uri=f"{location.rstrip('/')}/{name}", dst_path=tmp.name, tracking_uri=tracking_uri
             )
             got_mlmodel = got_mlmodel or name == MLMODEL
-        except Exception as exc:  # noqa: BLE001 - any store error means "not there"; MLmodel's is reported
+        except Exception as exc:
             if name == MLMODEL:
                 tmp.cleanup()
                 first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)

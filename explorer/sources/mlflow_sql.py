@@ -33,12 +33,7 @@ from explorer.sources.mlflow_records import (
 # alembic revisions of MLflow's tracking schema from 3.0 (logged_models added, 400f98739977)
 # to 3.17 (dc11669786a5): every table and column read below exists unchanged in all of them.
 SUPPORTED_REVISIONS = frozenset(
-    """dc11669786a5 75868b020152 b7e2c1a4d9f3 17e22815139b 1971f2d9a75b 6f8d9c3b2a1e c3d9e7f1a2b4
-    c1d2e3f4a5b6 a8b9c0d1e2f3 b7e4c1a90f23 89d3d66ed43f da6fb0208061 7d34483879f0 ae8bbe7743c9
-    a5b4c3d2e1f0 c3d6457b6d8a 76601a5f987d e1f2a3b4c5d6 1b5f0d9ad7c1 c8d9e0f1a2b3 d0e1f2a3b4c5
-    d3e4f5a6b7c8 2c33131f4dae c9d4e5f6a7b8 5d2d30f0abce b7c8d9e0f1a2 1bd49d398cd23 bf29a5ff90ea
-    3da73c924c2f 71994744cf8e 534353b11cbc 1a0cddfcaa16 de4033877273 a1b2c3d4e5f6 770bee3ae1dd
-    cbc13b556ace bda7b8c39065 6953534de441 400f98739977""".split()
+    ["dc11669786a5", "75868b020152", "b7e2c1a4d9f3", "17e22815139b", "1971f2d9a75b", "6f8d9c3b2a1e", "c3d9e7f1a2b4", "c1d2e3f4a5b6", "a8b9c0d1e2f3", "b7e4c1a90f23", "89d3d66ed43f", "da6fb0208061", "7d34483879f0", "ae8bbe7743c9", "a5b4c3d2e1f0", "c3d6457b6d8a", "76601a5f987d", "e1f2a3b4c5d6", "1b5f0d9ad7c1", "c8d9e0f1a2b3", "d0e1f2a3b4c5", "d3e4f5a6b7c8", "2c33131f4dae", "c9d4e5f6a7b8", "5d2d30f0abce", "b7c8d9e0f1a2", "1bd49d398cd23", "bf29a5ff90ea", "3da73c924c2f", "71994744cf8e", "534353b11cbc", "1a0cddfcaa16", "de4033877273", "a1b2c3d4e5f6", "770bee3ae1dd", "cbc13b556ace", "bda7b8c39065", "6953534de441", "400f98739977"]
 )
 
 # LoggedModel.status is stored as the enum's number (mlflow.entities.LoggedModelStatus).
