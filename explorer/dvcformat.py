@@ -105,33 +105,35 @@ def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:
         return {}
     if not isinstance(stages, dict):
         raise DvcFormatError(f"{lock_path}: 'stages' is not a mapping")
+    return {stage.name: stage for stage in (locked_stage(n, e, lock_path) for n, e in stages.items())}
+
+
+def locked_stage(name: str, entry: Any, lock_path: str) -> LockedStage:
+    """One stage's lock entry (a mapping as YAML would load it) as a :class:`LockedStage`."""
     base_dir = posixpath.dirname(lock_path)
     prefix = f"{base_dir}/" if base_dir else ""
-    out: dict[str, LockedStage] = {}
-    for name, entry in stages.items():
-        where = f"{lock_path} stage {name}"
-        if not isinstance(entry, dict):
-            raise DvcFormatError(f"{where}: expected a mapping")
-        stage = LockedStage(
-            name=f"{prefix}{name}",
-            dvcfile=posixpath.join(base_dir, "dvc.yaml") if base_dir else "dvc.yaml",
-            cmd=entry.get("cmd"),
-            params=entry.get("params") or {},
-            raw=entry,
-            frozen=bool(entry.get("frozen", False)),
-        )
-        if not isinstance(stage.params, dict):
-            raise DvcFormatError(f"{where}: 'params' is not a mapping")
-        for key, target in (("deps", stage.deps), ("outs", stage.outs)):
-            items = entry.get(key) or []
-            if not isinstance(items, list):
-                raise DvcFormatError(f"{where}: '{key}' is not a list")
-            for i, item in enumerate(items):
-                hashed = hashed_entry(item, base_dir, f"{where} {key}[{i}]")
-                if hashed is not None:
-                    target.append(hashed)
-        out[stage.name] = stage
-    return out
+    where = f"{lock_path} stage {name}"
+    if not isinstance(entry, dict):
+        raise DvcFormatError(f"{where}: expected a mapping")
+    stage = LockedStage(
+        name=f"{prefix}{name}",
+        dvcfile=posixpath.join(base_dir, "dvc.yaml") if base_dir else "dvc.yaml",
+        cmd=entry.get("cmd"),
+        params=entry.get("params") or {},
+        raw=entry,
+        frozen=bool(entry.get("frozen", False)),
+    )
+    if not isinstance(stage.params, dict):
+        raise DvcFormatError(f"{where}: 'params' is not a mapping")
+    for key, target in (("deps", stage.deps), ("outs", stage.outs)):
+        items = entry.get(key) or []
+        if not isinstance(items, list):
+            raise DvcFormatError(f"{where}: '{key}' is not a list")
+        for i, item in enumerate(items):
+            hashed = hashed_entry(item, base_dir, f"{where} {key}[{i}]")
+            if hashed is not None:
+                target.append(hashed)
+    return stage
 
 
 _SCHEMA_LINES = ("schema: '2.0'", 'schema: "2.0"', "schema: 2.0")
@@ -175,8 +177,72 @@ def split_lock(text: bytes | str) -> dict[str, str] | None:
 
 def parse_lock_sections(sections: dict[str, str], names: list[str], lock_path: str) -> dict[str, LockedStage]:
     """Parse only some stages of a lock cut by :func:`split_lock`."""
-    body = "\n".join(sections[n] for n in names)
-    return parse_lock(f"schema: '2.0'\nstages:\n{body}\n", lock_path)
+    out: dict[str, LockedStage] = {}
+    slow: list[str] = []
+    for name in names:
+        entry = fast_entry(sections[name])
+        if entry is None:
+            slow.append(name)
+        else:
+            stage = locked_stage(name, entry, lock_path)
+            out[stage.name] = stage
+    if slow:
+        body = "\n".join(sections[n] for n in slow)
+        out.update(parse_lock(f"schema: '2.0'\nstages:\n{body}\n", lock_path))
+    return out
+
+
+_PLAIN_START = set("'\"{[&*!|>%@`#")
+_HASH_FIELDS = {"path", "hash", "md5", "size", "nfiles", "etag", "checksum", "version_id"}
+
+
+def fast_entry(section: str) -> dict[str, Any] | None:
+    """A stage section in DVC's own layout read without YAML for its deps and outs.
+
+    The hash lists are most of a lock's lines and DVC writes them in one plain shape
+    (``- path: x`` then ``hash``/``md5``/``size``/``nfiles``); ``cmd``, ``params`` and anything else
+    still go through the safe YAML loader. ``None`` for anything outside that shape: the caller
+    falls back to YAML for the whole section, so this only ever speeds up, never changes, a result.
+    """
+    lines = section.split("\n")[1:]
+    rest: list[str] = []
+    entry: dict[str, Any] = {}
+    current: list[dict[str, Any]] | None = None
+    for line in lines:
+        if not line:
+            continue
+        if line.startswith("    - "):
+            if current is None:
+                return None
+            key, sep, value = line[6:].partition(": ")
+            if not sep or key != "path" or not value or value[0] in _PLAIN_START or value.endswith(":"):
+                return None
+            current.append({"path": value})
+        elif line.startswith("      ") and current is not None:
+            if line[6] == " " or not current:
+                return None
+            key, sep, value = line[6:].partition(": ")
+            if not sep or key not in _HASH_FIELDS or not value or value[0] in _PLAIN_START:
+                return None
+            current[-1][key] = int(value) if key in ("size", "nfiles") and value.isdigit() else value
+        elif line in ("    deps:", "    outs:"):
+            current = entry.setdefault(line.strip()[:-1], [])
+        elif line.startswith("    ") and line[4] != " ":
+            current = None
+            rest.append(line[4:])
+        elif current is None and rest and line.startswith("      "):
+            rest.append(line[4:])
+        else:
+            return None
+    if rest:
+        try:
+            other = yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            return None
+        if not isinstance(other, dict) or "deps" in other or "outs" in other:
+            return None
+        entry.update(other)
+    return entry
 
 
 def parse_dvcfile(text: bytes | str, path: str) -> LockedStage:

@@ -228,33 +228,49 @@ class LineageStore:
                 node.properties = merge_properties(json.loads(props), node.properties)
                 node.label = node.label or label
         payload = [
-            {
-                "id": n.id,
-                "kind": str(n.kind),
-                "label": n.label,
-                "properties": json.dumps(n.properties, sort_keys=True, default=str),
-            }
+            (n.id, str(n.kind), n.label, json.dumps(n.properties, sort_keys=True, default=str))
             for n in merged.values()
         ]
-        for chunk in _chunks(payload):
-            self._upsert(conn, NodeRow, chunk, ["id"])
+        self._bulk(conn, "nodes", ("id", "kind", "label", "properties"), payload, "id", update=True)
 
     def _insert_edges(self, conn: Connection, edges: Sequence[Edge]) -> None:
-        rows = {
-            edge_key(e): {
-                "key": edge_key(e),
-                "source": e.source,
-                "target": e.target,
-                "kind": str(e.kind),
-                "ev_source": e.evidence.source,
-                "ev_locator": e.evidence.locator,
-                "ev_rule": e.evidence.rule,
-            }
-            for e in edges
-        }
-        stmt = self._insert_stmt(EdgeRow).on_conflict_do_nothing(index_elements=["key"])
-        for chunk in _chunks(list(rows.values())):
-            conn.execute(stmt, chunk)
+        rows: dict[str, tuple[str, ...]] = {}
+        for e in edges:
+            key = edge_key(e)
+            rows[key] = (key, e.source, e.target, str(e.kind), e.evidence.source, e.evidence.locator, e.evidence.rule)
+        columns = ("key", "source", "target", "kind", "ev_source", "ev_locator", "ev_rule")
+        self._bulk(conn, "edges", columns, list(rows.values()), "key", update=False)
+
+    def _bulk(
+        self,
+        conn: Connection,
+        table: str,
+        columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        key: str,
+        *,
+        update: bool,
+    ) -> None:
+        """Insert many rows with one prepared statement through the driver.
+
+        A history scan writes tens of thousands of rows per batch; SQLAlchemy's per-row parameter
+        processing cost more than SQLite's own work. ``ON CONFLICT`` is the same in SQLite and
+        PostgreSQL; only the placeholder differs.
+        """
+        if not rows:
+            return
+        mark = "%s" if self.dialect == "postgresql" else "?"
+        conflict = (
+            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+            if update
+            else "DO NOTHING"
+        )
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+            f"ON CONFLICT ({key}) {conflict}"
+        )
+        for chunk in _chunks(rows, 5000):
+            conn.exec_driver_sql(sql, chunk)
 
     def _insert_gaps(self, conn: Connection, origin: str, gaps: Sequence[Gap]) -> None:
         rows = {

@@ -116,3 +116,64 @@ def test_yaml_is_loaded_safely() -> None:
     evil = "!!python/object/apply:os.system ['touch /tmp/pwned-by-mlprov']\n"
     with pytest.raises(DvcFormatError):
         parse_lock(evil, "dvc.lock")
+
+
+NESTED_LOCK = """\
+schema: '2.0'
+stages:
+  train@lr-0.1:
+    cmd:
+    - python train.py --lr 0.1
+    - python report.py
+    deps:
+    - path: data/features
+      hash: md5
+      md5: f35d4cc2c552ac959ae602162b8543f3.dir
+      size: 2232588
+      nfiles: 2
+    - path: 'data/odd name: with colon.csv'
+      hash: md5
+      md5: 0b1d1cb8b1fdb9b1a1b8e6e5c9d0a1f2
+      size: 10
+    params:
+      params.yaml:
+        train:
+          layers: [64, 32]
+          dropout: 0.2
+          optimizer: {name: adam, beta: 0.9}
+        seed: 7
+    outs:
+    - path: model.pkl
+      hash: md5
+      md5: 3a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9
+      size: 4096
+    frozen: true
+  evaluate:
+    cmd: python evaluate.py
+    deps:
+    - path: model.pkl
+      hash: md5
+      md5: 3a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9
+      size: 4096
+"""
+
+
+@pytest.mark.parametrize("text", [DVC2_LOCK, NESTED_LOCK], ids=["dvc2", "nested"])
+def test_fast_section_parse_equals_yaml(text: str) -> None:
+    """The YAML-free reading of hash lists must give exactly what the YAML parse gives."""
+    from explorer.dvcformat import fast_entry, parse_lock_sections, split_lock
+
+    sections = split_lock(text)
+    assert sections is not None
+    slow = parse_lock(text, "sub/dvc.lock")
+    fast = parse_lock_sections(sections, list(sections), "sub/dvc.lock")
+    assert fast.keys() == slow.keys()
+    for name in slow:
+        assert (fast[name].cmd, fast[name].params, fast[name].deps, fast[name].outs, fast[name].frozen) == (
+            slow[name].cmd, slow[name].params, slow[name].deps, slow[name].outs, slow[name].frozen
+        )
+        assert fast[name].raw == slow[name].raw
+    # the quoted path is outside the plain shape: that stage went through YAML, the others did not
+    if text is NESTED_LOCK:
+        assert fast_entry(sections["train@lr-0.1"]) is None
+        assert fast_entry(sections["evaluate"]) is not None
