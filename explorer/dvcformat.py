@@ -236,7 +236,7 @@ def fast_entry(section: str) -> dict[str, Any] | None:
             return None
     if rest:
         try:
-            other = yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506 - a safe loader
+            other = yaml.load("\n".join(rest), Loader=_Loader)  # _Loader is a safe loader
         except yaml.YAMLError:
             return None
         if not isinstance(other, dict) or "deps" in other or "outs" in other:
