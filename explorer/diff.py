@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from explorer.dvcformat import DvcFormatError, HashedPath, LockedStage, parse_dvcfile, parse_lock
 from explorer.gitio import GitError, GitRepo
-from explorer.lineage import EdgeKind, Node, NodeKind, run_id
+from explorer.lineage import EdgeKind, Node, NodeKind, data_id, run_id
 from explorer.store import LineageStore
 
 
@@ -34,6 +35,7 @@ class Side:
     data: dict[str, str] = field(default_factory=dict)  # path or dataset name -> data/dataset id
     images: list[str] = field(default_factory=list)
     requirements: list[str] = field(default_factory=list)
+    dvc_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,24 @@ class ModelDiff:
         }
 
 
-def diff_models(store: LineageStore, a_id: str, b_id: str) -> ModelDiff:
-    a, b = describe(store, a_id), describe(store, b_id)
+def diff_models(store: LineageStore, a: str, b: str) -> ModelDiff:
+    """Compare two references (canonical ids, ``models:/NAME/VERSION``, run id prefixes…)."""
+    from explorer.resolve import RefError, resolve
+
+    try:
+        ids = [resolve(store, ref) for ref in (a, b)]
+    except RefError as exc:
+        raise DiffError(str(exc)) from exc
+    return _diff(describe(store, ids[0]), describe(store, ids[1]))
+
+
+def _diff(a: Side, b: Side) -> ModelDiff:
     result = ModelDiff(a, b)
     result.params = changes(a.params, b.params)
     result.metrics = changes(a.metrics, b.metrics)
     result.data = changes(a.data, b.data)
-    result.images = changes({"images": sorted(a.images)}, {"images": sorted(b.images)})
+    if a.images != b.images:
+        result.images = [Change("serving images", ", ".join(a.images) or None, ", ".join(b.images) or None)]
     result.dependencies = changes(_pins(a.requirements), _pins(b.requirements))
     for s in (a, b):
         if s.run is None:
@@ -134,29 +147,76 @@ def describe(store: LineageStore, node_id: str) -> Side:
         for edge in store.edges_from([side.run.id], [EdgeKind.USED]):
             target = store.node(edge.target)
             props = target.properties if target else {}
-            key = props.get("path") or props.get("source") or props.get("name") or edge.target
+            source = props.get("source")
+            if isinstance(source, dict):  # MLflow dataset sources are JSON: {"uri": ...} or {"path": ...}
+                source = source.get("uri") or source.get("path") or source.get("url")
+            key = props.get("path") or source or props.get("name") or edge.target
             side.data[str(key)] = edge.target
     if side.commit is not None:
         _dvc_at(store, side)
     if side.model is not None:
         side.requirements = list(side.model.properties.get("requirements") or [])
     holders = [node.id] + ([side.model.id] if side.model else [])
-    side.images = sorted({e.source for e in store.edges_to(holders, [EdgeKind.CONTAINS])})
+    holders_of = store.nodes_by_id({e.source for e in store.edges_to(holders, [EdgeKind.CONTAINS])})
+    side.images = sorted(f"{n.label} ({n.properties.get('digest', n.id)[:19]})" for n in holders_of.values())
     return side
 
 
 def _dvc_at(store: LineageStore, side: Side) -> None:
-    """DVC stages locked at the commit: their params (when MLflow gave none) and data versions."""
+    """Params (when MLflow gave none) and data versions of the DVC pipeline as locked at the commit.
+
+    Read from git at that commit: the store records a stage only where its lock entry changed, so
+    the stages at one commit alone would miss the inputs that stayed the same.
+    """
     assert side.commit is not None
-    stages = [e.source for e in store.edges_to([side.commit.id], [EdgeKind.RAN_AT]) if e.source.startswith("stage:")]
-    for stage in store.nodes_by_id(stages).values():
-        if not side.run or not side.params:
-            for file, values in (stage.properties.get("params") or {}).items():
-                for key, value in _flatten(values).items():
-                    # params.yaml is DVC's default file: its keys read bare, like MLflow's
-                    side.params.setdefault(key if file == "params.yaml" else f"{file}:{key}", value)
-        for dep in stage.properties.get("deps") or []:
-            side.data.setdefault(str(dep.get("path")), str(dep.get("data")))
+    stages = _locked_at(side.commit)
+    if stages is None:  # no repository on this machine: what the store recorded at that commit
+        ids = [e.source for e in store.edges_to([side.commit.id], [EdgeKind.RAN_AT]) if e.source.startswith("stage:")]
+        stages = [_stage_from_node(n) for n in store.nodes_by_id(ids).values()]
+    for stage in stages:
+        for file, values in (stage.params or {}).items():
+            for key, value in _flatten(values).items():
+                # params.yaml is DVC's default file: its keys read bare, like MLflow's
+                side.dvc_params[key if file == "params.yaml" else f"{file}:{key}"] = value
+        for hashed in [*stage.deps, *stage.outs]:
+            side.data.setdefault(hashed.path, data_id(hashed.algorithm, hashed.digest))
+    if not side.params:
+        side.params = dict(side.dvc_params)
+
+
+def _locked_at(commit: Node) -> list[LockedStage] | None:
+    path, sha = commit.properties.get("repo_path"), commit.properties.get("sha")
+    if not path or not sha:
+        return None
+    try:
+        repo = GitRepo(Path(str(path)))
+        files = [p for p in repo.list_files(str(sha)) if p.endswith(("dvc.lock", ".dvc"))]
+        blobs = repo.read_blobs(f"{sha}:{p}" for p in files)
+    except GitError:
+        return None
+    stages: list[LockedStage] = []
+    for file in files:
+        text = blobs.get(f"{sha}:{file}")
+        if text is None:
+            continue
+        try:
+            stages.extend(parse_lock(text, file).values() if file.endswith("dvc.lock") else [parse_dvcfile(text, file)])
+        except DvcFormatError:
+            continue
+    return stages
+
+
+def _stage_from_node(node: Node) -> LockedStage:
+    def hashed(items: Any) -> list[HashedPath]:
+        out = []
+        for item in items or []:
+            algorithm, _, digest = str(item.get("data", "")).removeprefix("data:").partition(":")
+            out.append(HashedPath(str(item.get("path")), algorithm, digest))
+        return out
+
+    props = node.properties
+    return LockedStage(str(props.get("name")), str(props.get("dvcfile")), props.get("cmd"),
+                       dict(props.get("params") or {}), hashed(props.get("deps")), hashed(props.get("outs")))
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -110,6 +110,8 @@ def detect(doc: dict[str, Any]) -> str | None:
     attrs = _ce(doc)
     kind = str(attrs.get("type", ""))
     body = _body(doc)
+    if kind.startswith("org.kubeflow.serving"):  # its V2 responses carry model_name too: the type decides
+        return "kserve"
     if kind.startswith("io.seldon") or "modelid" in attrs or "model_name" in doc or (
         isinstance(body, dict) and "model_name" in body
     ):

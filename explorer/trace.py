@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.lineage import Edge, EdgeKind, Evidence, Gap, Node, NodeKind, model_version_id
 from explorer.log_formats import PredictionRecord, iso, parse_time
 from explorer.store import LineageStore
+
+if TYPE_CHECKING:
+    from explorer.config import Settings
+    from explorer.predictions import SearchResult
 
 PREDICTION = "prediction"
 MODEL_KINDS = (NodeKind.MODEL_VERSION, NodeKind.MODEL, NodeKind.RUN)
@@ -35,6 +39,8 @@ class Trace:
     nodes: dict[str, Node] = field(default_factory=dict)
     gaps: list[Gap] = field(default_factory=list)
     stopped: Gap | None = None
+    search: SearchResult | None = None
+    training: dict[str, Any] | None = None  # params, metrics, data of the model reached (see diff.describe)
 
     @property
     def root(self) -> str:
@@ -66,7 +72,47 @@ class Trace:
             "chain": [e.target for e in self.hops],
             "stopped": self.stopped.to_dict() if self.stopped else None,
             "record": self.record.to_dict(),
+            "training": self.training,
+            "logs": None if self.search is None else {
+                "searched": self.search.searched, "files": self.search.files,
+                "invalid_lines": self.search.invalid_lines,
+            },
         }
+
+
+class TraceError(Exception):
+    """The request cannot be traced: not in any log searched, or logged more than once."""
+
+    def __init__(self, message: str, search: SearchResult) -> None:
+        super().__init__(message)
+        self.search = search
+
+
+class RequestNotFound(TraceError):
+    pass
+
+
+class DuplicateRequest(TraceError):
+    pass
+
+
+def trace_request(store: LineageStore, settings: Settings, request_id: str, logs: tuple[str, ...] = ()) -> Trace:
+    """Find ``request_id`` in the workspace's prediction logs (or ``logs``) and trace it.
+
+    Raises :class:`RequestNotFound` / :class:`DuplicateRequest`; ``LogConfigError`` for a bad config.
+    """
+    from explorer.predictions import find_request, log_sets
+
+    search = find_request(request_id, log_sets(settings.config, settings.workspace, logs))
+    if not search.records:
+        raise RequestNotFound(f"request {request_id} not found in {search.files} file(s) of: "
+                              f"{', '.join(search.searched) or 'no logs configured'}", search)
+    if len(search.records) > 1:
+        raise DuplicateRequest(f"request {request_id} is logged {len(search.records)} times; trace needs one",
+                               search)
+    found = trace_record(store, search.records[0])
+    found.search = search
+    return found
 
 
 class _Walk:
@@ -100,8 +146,27 @@ def trace_record(store: LineageStore, record: PredictionRecord) -> Trace:
     commit = trace.commit()
     if commit is not None:
         _stages_at(walk, commit)
+    trace.training = _training(store, trace)
     trace.gaps.extend(g for g in store.gaps(list(trace.nodes)) if g not in trace.gaps)
     return trace
+
+
+def _training(store: LineageStore, trace: Trace) -> dict[str, Any] | None:
+    """What the model reached was trained with: params, metrics, data versions, requirements."""
+    from explorer.diff import DiffError, describe
+
+    for kind in MODEL_KINDS:
+        reached = [n for n in trace.reached(kind) if any(e.target == n.id for e in trace.hops)]
+        if reached:
+            try:
+                side = describe(store, reached[0].id)
+            except DiffError:
+                return None
+            return {"subject": reached[0].id, "run": side.run.id if side.run else None,
+                    "commit": side.commit.id if side.commit else None, "params": side.params,
+                    "metrics": side.metrics, "data": side.data, "requirements": side.requirements,
+                    "images": side.images}
+    return None
 
 
 def _logged_version(walk: _Walk) -> str | None:

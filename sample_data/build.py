@@ -44,6 +44,7 @@ class SampleWorkspace:
     repo: Path
     commits: list[TrainingCommit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    config_sections: list[str] = field(default_factory=list)  # TOML text steps add to mlprov.toml
 
 
 Step = Callable[[SampleWorkspace], None]
@@ -188,6 +189,7 @@ def write_config(ws: SampleWorkspace, scan: dict[str, list[str]]) -> None:
     for kind, items in scan.items():
         quoted = ", ".join(f'"{i}"' for i in items)
         lines.append(f"{kind} = [{quoted}]")
+    lines.extend(ws.config_sections)
     (ws.root / "mlprov.toml").write_text("\n".join(lines) + "\n")
 
 

@@ -12,13 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from explorer.commands.common import EXIT_CHECK_FAILED, EXIT_USAGE, emit_json, fail, open_store, settings
-from explorer.commands.render import console, flatten, kv_table, scalar
+from explorer.commands.render import console, kv_table, scalar
 from explorer.diff import DiffError, ModelDiff, diff_models
-from explorer.lineage import EdgeKind, NodeKind
+from explorer.lineage import EdgeKind
 from explorer.log_formats import PredictionRecord, iso
-from explorer.predictions import LogConfigError, find_request, log_sets
-from explorer.resolve import RefError, resolve
-from explorer.trace import Trace, trace_record
+from explorer.predictions import LogConfigError, SearchResult
+from explorer.trace import DuplicateRequest, Trace, TraceError, trace_request
 
 
 @click.command()
@@ -42,37 +41,34 @@ def trace(ctx: click.Context, request_id: str, logs: tuple[str, ...], as_json: b
       mlprov trace 3b1f… --log 'logs/kserve/**/*.jsonl' --json
     """
     cfg = settings(ctx)
-    try:
-        sets = log_sets(cfg.config, cfg.workspace, logs)
-    except LogConfigError as exc:
-        fail(str(exc))
-    if not sets:
+    if not logs and not cfg.section("trace").get("logs") and not cfg.section("predictions"):
         fail("no prediction logs to search: give --log GLOB, or list them under [trace] logs in mlprov.toml")
-    result = find_request(request_id, sets)
-    for problem in result.problems:
-        click.echo(f"mlprov: warning: {problem}", err=True)
-    if result.invalid_lines:
-        click.echo(f"mlprov: skipped {result.invalid_lines} log line(s) that are not valid JSON", err=True)
-    searched = ", ".join(result.searched)
-    if not result.records:
-        click.echo(f"mlprov: request {request_id} not found in {result.files} file(s) of: {searched}", err=True)
-        sys.exit(EXIT_CHECK_FAILED)
-    if len(result.records) > 1:
-        click.echo(f"mlprov: request {request_id} is logged {len(result.records)} times; trace needs one:", err=True)
-        for record in result.records:
-            click.echo(f"  {_record_line(record)}", err=True)
-        sys.exit(EXIT_USAGE)
     store = open_store(ctx)
     try:
-        found = trace_record(store, result.records[0])
+        found = trace_request(store, cfg, request_id, logs)
+    except LogConfigError as exc:
+        fail(str(exc))
+    except TraceError as exc:
+        _warn(exc.search)
+        click.echo(f"mlprov: {exc}", err=True)
+        for record in exc.search.records:
+            click.echo(f"  {_record_line(record)}", err=True)
+        sys.exit(EXIT_USAGE if isinstance(exc, DuplicateRequest) else EXIT_CHECK_FAILED)
     finally:
         store.close()
+    if found.search is not None:
+        _warn(found.search)
     if as_json:
-        doc = found.to_dict()
-        doc["logs"] = {"searched": result.searched, "files": result.files, "invalid_lines": result.invalid_lines}
-        emit_json(doc)
+        emit_json(found.to_dict())
         return
     render_trace(found, console())
+
+
+def _warn(search: SearchResult) -> None:
+    for problem in search.problems:
+        click.echo(f"mlprov: warning: {problem}", err=True)
+    if search.invalid_lines:
+        click.echo(f"mlprov: skipped {search.invalid_lines} log line(s) that are not valid JSON", err=True)
 
 
 def _record_line(record: PredictionRecord) -> str:
@@ -113,42 +109,18 @@ def render_trace(found: Trace, out: Console) -> None:
 def _summary(found: Trace, out: Console) -> None:
     out.print()
     commit = found.commit()
-    runs = found.reached(NodeKind.RUN)
     if commit is not None:
         p = commit.properties
-        out.print(Text.assemble(("commit ", "bold"), str(p.get("sha", commit.id))[:12], "  ",
-                                str(p.get("message", "")).splitlines()[0] if p.get("message") else "",
+        subject = str(p.get("message", "")).splitlines()[0] if p.get("message") else ""
+        out.print(Text.assemble(("commit ", "bold"), str(p.get("sha", commit.id))[:12], "  ", subject,
                                 (f"  {p.get('author', '')} {p.get('committed_at', '')}", "dim")))
-    for run in runs[:1]:
-        if run.properties.get("params"):
-            out.print(kv_table("hyperparameters (run)", dict(run.properties["params"])))
-        if run.properties.get("metrics"):
-            out.print(kv_table("metrics (run)", dict(run.properties["metrics"])))
-    stages = found.reached(NodeKind.STAGE)
-    if stages and not (runs and runs[0].properties.get("params")):
-        params: dict[str, Any] = {}
-        for stage in stages:
-            params.update(flatten(stage.properties.get("params") or {}))
-        if params:
-            out.print(kv_table("hyperparameters (DVC params at the commit)", params))
-    data = _data_versions(found)
-    if data:
-        table = Table(title="data versions", title_justify="left", title_style="bold")
-        table.add_column("path")
-        table.add_column("version")
-        for path, version in sorted(data.items()):
-            table.add_row(path, version)
-        out.print(table)
-
-
-def _data_versions(found: Trace) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for node in found.reached(NodeKind.DATA) + found.reached(NodeKind.DATASET):
-        out[str(node.properties.get("path") or node.properties.get("source") or node.label)] = node.id
-    for stage in found.reached(NodeKind.STAGE):
-        for dep in stage.properties.get("deps") or []:
-            out.setdefault(str(dep.get("path")), str(dep.get("data")))
-    return out
+    training = found.training or {}
+    if training.get("params"):
+        out.print(kv_table("hyperparameters", dict(training["params"])))
+    if training.get("metrics"):
+        out.print(kv_table("metrics", dict(training["metrics"])))
+    if training.get("data"):
+        out.print(kv_table("data versions", dict(training["data"])))
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -172,12 +144,11 @@ def diff(ctx: click.Context, ref_a: str, ref_b: str, as_json: bool) -> None:
     """
     store = open_store(ctx)
     try:
-        ids = [resolve(store, ref) for ref in (ref_a, ref_b)]
-        result = diff_models(store, ids[0], ids[1])
-    except (RefError, DiffError) as exc:
-        store.close()
+        result = diff_models(store, ref_a, ref_b)
+    except DiffError as exc:
         fail(str(exc))
-    store.close()
+    finally:
+        store.close()
     if as_json:
         emit_json(result.to_dict())
         return
