@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -250,6 +251,8 @@ def _prepare(method: SigningMethod) -> BundleWriter:
 
 def _keyless(method: KeylessSigning) -> BundleWriter:
     from sigstore import dsse
+    from sigstore._internal.fulcio.client import FulcioClientError
+    from sigstore._internal.rekor import RekorClientError
     from sigstore.errors import Error as SigstoreError
     from sigstore.oidc import IdentityError, IdentityToken
     from sigstore.sign import SigningContext
@@ -266,15 +269,33 @@ def _keyless(method: KeylessSigning) -> BundleWriter:
         try:
             with context.signer(token) as signer:
                 bundle = signer.sign_dsse(statement)
-        except SigstoreError as exc:
-            raise SigningError(f"Sigstore signing failed: {str(exc).splitlines()[0]}") from exc
+        except (SigstoreError, FulcioClientError, RekorClientError) as exc:
+            raise SigningError(f"Sigstore signing failed: {_service_error(exc)}") from exc
         except OSError as exc:  # requests' connection errors derive from OSError
             raise SigningError(
-                f"cannot reach the Sigstore services: {exc}", hint="check --staging/--trust-config"
+                f"cannot reach the Sigstore service {_unreachable(exc)}",
+                hint="check the network, --staging or --trust-config",
             ) from exc
         return str(bundle.to_json())
 
     return sign
+
+
+def _service_error(exc: BaseException) -> str:
+    """One line for a Fulcio/Rekor failure: the error, or the HTTP status and body behind it."""
+    text = str(exc).strip()
+    response = getattr(exc.__cause__, "response", None)
+    if response is not None:
+        text = f"HTTP {response.status_code} from {response.url}: {response.text.strip()[:200]}"
+    return (text or type(exc).__name__).splitlines()[0]
+
+
+def _unreachable(exc: OSError) -> str:
+    """``<url>: <reason>`` for a connection failure, without requests' nested reprs."""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or "?"
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    return f"{url}: {reason.group(1) if reason else type(exc).__name__}"
 
 
 def identity_token(method: KeylessSigning) -> str:
