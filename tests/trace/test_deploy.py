@@ -1,0 +1,166 @@
+"""Deployments from GitOps repositories with real git history, and from a deploy-event log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from explorer.config import Settings
+from explorer.lineage import EdgeKind, Facts, Node, NodeKind
+from explorer.sources.deploy import DeployEventSource, source_for
+from explorer.store import LineageStore
+from tests.trace.conftest import commit_files, scan_into, write
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+DAY = 86_400
+REPO = "registry.example.com/ml/app"
+A, B, C = ("sha256:" + ch * 64 for ch in "abc")
+
+
+def isvc(digest: str, canary: int | None = None, namespace: str | None = None) -> str:
+    ns = f"  namespace: {namespace}\n" if namespace else ""
+    pct = f"    canaryTrafficPercent: {canary}\n" if canary is not None else ""
+    return (f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: churn\n{ns}"
+            f"spec:\n  predictor:\n{pct}    containers:\n      - name: kserve-container\n"
+            f"        image: {REPO}@{digest}\n")
+
+
+STAGING = f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: scorer, namespace: qa}}
+spec:
+  template:
+    spec:
+      containers:
+        - {{name: scorer, image: "{REPO}:v2"}}
+        - {{name: proxy, image: "envoyproxy/envoy:v1.30"}}
+"""
+
+SELDON = """apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: fraud}
+spec:
+  predictors:
+    - name: main
+      traffic: 90
+      graph: {name: clf, implementation: MLFLOW_SERVER, modelUri: "models:/fraud/3"}
+    - name: shadow
+      traffic: 10
+      graph: {name: clf, implementation: MLFLOW_SERVER, modelUri: "s3://models/fraud/m-77/artifacts"}
+"""
+
+
+def settings_for(tmp_path: Path, store: LineageStore) -> Settings:
+    return Settings(workspace=tmp_path, db_url=store.url)
+
+
+def deployments(store: LineageStore) -> dict[str, Node]:
+    return {n.id: n for n in store.nodes(NodeKind.DEPLOYMENT)}
+
+
+def serves(store: LineageStore, node_id: str) -> list[str]:
+    return sorted(e.target for e in store.edges_from([node_id], [EdgeKind.SERVES]))
+
+
+def test_gitops_history_gives_intervals_canary_and_promotion(tmp_path: Path, store: LineageStore) -> None:
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A), "README.md": "ops\n"}, "v1", T0)
+    s1 = commit_files(repo, {"envs/prod/churn.yaml": isvc(B)}, "v2", T0 + DAY)
+    s2 = commit_files(repo, {"envs/prod/churn.yaml": isvc(C, canary=10)}, "canary v3", T0 + 2 * DAY)
+    commit_files(repo, {"envs/prod/churn.yaml": isvc(C, canary=50)}, "canary 50%", T0 + 3 * DAY)
+    s4 = commit_files(repo, {"envs/prod/churn.yaml": isvc(C)}, "promote v3", T0 + 4 * DAY)
+    [report] = scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    assert report.error is None
+    found = deployments(store)
+    v1, v2 = found[f"deployment:prod/churn@{s0}"], found[f"deployment:prod/churn@{s1}"]
+    canary, promoted = found[f"deployment:prod/churn:canary@{s2}"], found[f"deployment:prod/churn@{s4}"]
+    assert len(found) == 4
+    assert (v1.properties["since"], v1.properties["until"]) == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
+    assert v1.properties["environment"] == "prod" and v1.properties["kind"] == "InferenceService"
+    assert v2.properties["until"] == "2026-01-05T00:00:00Z", "v2 keeps serving the default beside the canary"
+    assert [h["traffic"] for h in v2.properties["traffic_history"]] == [100, 90, 50]
+    assert canary.properties["role"] == "canary" and canary.properties["traffic"] == 50
+    assert canary.properties["until"] == "2026-01-05T00:00:00Z"
+    assert "until" not in promoted.properties and promoted.properties["traffic"] == 100
+    assert serves(store, v1.id) == [f"image:{REPO}@{A}"]
+    assert serves(store, canary.id) == serves(store, promoted.id) == [f"image:{REPO}@{C}"]
+    [edge] = store.edges_from([canary.id], [EdgeKind.SERVES])
+    assert edge.evidence.locator == f"gitops@{s2}:envs/prod/churn.yaml"
+    [again] = scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    assert again.unchanged
+
+
+def test_tag_resolved_through_scanned_images_and_gap_when_not(tmp_path: Path, store: LineageStore) -> None:
+    repo = tmp_path / "gitops"
+    sha = commit_files(repo, {"qa/scorer.yaml": STAGING}, "staging scorer", T0)
+    facts = Facts()
+    facts.add_node(Node(f"image:{REPO}@{B}", NodeKind.IMAGE, "app:v2", {"repository": REPO, "digest": B,
+                                                                        "tags": ["v2"]}))
+    write(store, facts)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    dep = f"deployment:qa/scorer@{sha}"
+    assert deployments(store)[dep].properties["environment"] == "qa", "namespace names the environment"
+    assert serves(store, dep) == [f"image:{REPO}@{B}"]
+    [edge] = store.edges_from([dep], [EdgeKind.SERVES])
+    assert "tag v2 resolved through the scanned registry" in edge.evidence.rule
+    [gap] = store.gaps([dep])
+    assert gap.kind == "unresolved_image_tag" and "envoyproxy/envoy:v1.30" in gap.reason
+    # the proxy image appears in a registry scan later: the next scan resolves it and the gap goes
+    more = Facts()
+    envoy = "sha256:" + "e" * 64
+    more.add_node(Node(f"image:docker.io/envoyproxy/envoy@{envoy}", NodeKind.IMAGE, "envoy",
+                       {"repository": "docker.io/envoyproxy/envoy", "digest": envoy, "tags": ["v1.30"]}))
+    write(store, more)
+    [report] = scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    assert report.batches == 1
+    assert store.gaps([dep]) == []
+    assert len(serves(store, dep)) == 2
+
+
+def test_seldon_predictors_and_storage_uris(tmp_path: Path, store: LineageStore) -> None:
+    facts = Facts()
+    facts.add_node(Node("model:m-77", NodeKind.MODEL, "m-77",
+                        {"artifact_location": "s3://models/fraud/m-77/artifacts/"}))
+    write(store, facts)
+    repo = tmp_path / "gitops"
+    sha = commit_files(repo, {"risk/fraud.yaml": SELDON}, "fraud", T0)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    main, shadow = f"deployment:risk/fraud:main@{sha}", f"deployment:risk/fraud:shadow@{sha}"
+    assert serves(store, main) == ["model_version:fraud/3"]
+    assert serves(store, shadow) == ["model:m-77"]
+    assert deployments(store)[shadow].properties["traffic"] == 10
+
+
+def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
+    s1 = commit_files(repo, {"envs/prod/churn.yaml": "kind: [unclosed\n"}, "typo", T0 + DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    node = deployments(store)[f"deployment:prod/churn@{s0}"]
+    assert "until" not in node.properties
+    [gap] = store.gaps([f"commit:{s1}"])
+    assert gap.kind == "malformed_manifest" and "envs/prod/churn.yaml" in gap.reason
+
+
+def test_deploy_event_log(tmp_path: Path, store: LineageStore) -> None:
+    log = tmp_path / "deploys.jsonl"
+    events = [
+        {"time": "2026-01-01T00:00:00Z", "environment": "prod", "endpoint": "churn", "image": f"{REPO}@{A}"},
+        {"time": "2026-01-03T00:00:00Z", "environment": "prod", "endpoint": "churn", "model": "models:/churn/2"},
+        {"time": "2026-01-02T00:00:00+01:00", "environment": "prod", "endpoint": "churn", "role": "canary",
+         "model": "models:/churn/9", "traffic": 5},
+        {"time": "2026-01-02T12:00:00Z", "environment": "prod", "endpoint": "churn", "role": "canary",
+         "action": "undeploy"},
+    ]
+    log.write_text("\n".join(json.dumps(e) for e in events) + "\n{not json\n")
+    [report] = scan_into(store, DeployEventSource(log))
+    assert report.error is None
+    found = deployments(store)
+    first = found["deployment:prod/churn@2026-01-01T00:00:00Z"]
+    assert first.properties["until"] == "2026-01-03T00:00:00Z"
+    canary = found["deployment:prod/churn:canary@2026-01-01T23:00:00Z"]
+    assert canary.properties["until"] == "2026-01-02T12:00:00Z" and canary.properties["traffic"] == 5
+    assert serves(store, canary.id) == ["model_version:churn/9"]
+    assert serves(store, "deployment:prod/churn@2026-01-03T00:00:00Z") == ["model_version:churn/2"]
+    [gap] = [g for g in report.gaps if g.kind == "invalid_event_lines"]
+    assert "lines 5" in gap.reason
