@@ -48,9 +48,9 @@ def _stamp(store: LineageStore) -> str:
     return hashlib.sha256(json.dumps(cursors, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _cached(linker: Callable[[LineageStore, Progress], Facts], origin: str) -> Callable[
-    [LineageStore, Progress], tuple[str, Facts]
-]:
+def _cached(
+    linker: Callable[[LineageStore, Progress], Facts], origin: str
+) -> Callable[[LineageStore, Progress], tuple[str, Facts]]:
     """Run ``linker`` only when a source moved; else hand back its stored gaps (they are replaced)."""
 
     def run(store: LineageStore, progress: Progress) -> tuple[str, Facts]:
@@ -110,9 +110,16 @@ def link_datasets(store: LineageStore, progress: Progress) -> Facts:
         progress.advance()
     for dataset, targets in same_as.items():
         if len(targets) > 1:
-            facts.gap(Gap(dataset, "ambiguous_dataset",
-                          f"dataset {datasets[dataset].label} resolves to {len(targets)} different DVC data versions "
-                          "in different runs (MLflow's digest is not a content hash)", "", tuple(sorted(targets))))
+            facts.gap(
+                Gap(
+                    dataset,
+                    "ambiguous_dataset",
+                    f"dataset {datasets[dataset].label} resolves to {len(targets)} different DVC data versions "
+                    "in different runs (MLflow's digest is not a content hash)",
+                    "",
+                    tuple(sorted(targets)),
+                )
+            )
     return facts
 
 
@@ -123,38 +130,66 @@ def _resolve(
     label = dataset.label or dataset.id
     run_short = run.removeprefix("run:")[:12]
     if commit is None:
-        facts.gap(Gap(run, "dataset_commit_unknown",
-                      f"run {run_short} used dataset {label}, but the run records no commit: its data version "
-                      "cannot be resolved against DVC", dataset.id))
+        facts.gap(
+            Gap(
+                run,
+                "dataset_commit_unknown",
+                f"run {run_short} used dataset {label}, but the run records no commit: its data version "
+                "cannot be resolved against DVC",
+                dataset.id,
+            )
+        )
         return None
     sha = commit.removeprefix("commit:")
     commit_node = commits.get(commit)
     repo = str(commit_node.properties.get("repo_path", "")) if commit_node else ""
     if not repo:
-        facts.gap(Gap(run, "commit_not_scanned",
-                      f"run {run_short} ran at commit {sha[:12]}, which no scanned git repository holds "
-                      "(scan the run's repository with --git)", commit))
+        facts.gap(
+            Gap(
+                run,
+                "commit_not_scanned",
+                f"run {run_short} ran at commit {sha[:12]}, which no scanned git repository holds "
+                "(scan the run's repository with --git)",
+                commit,
+            )
+        )
         return None
     source = _source_path(dataset.properties.get("source"))
     if source is None:
-        facts.gap(Gap(run, "dataset_source_not_a_path",
-                      f"dataset {label} used by run {run_short} has source "
-                      f"{_short(dataset.properties.get('source'))}, not a path in a git repository",
-                      dataset.id))
+        facts.gap(
+            Gap(
+                run,
+                "dataset_source_not_a_path",
+                f"dataset {label} used by run {run_short} has source "
+                f"{_short(dataset.properties.get('source'))}, not a path in a git repository",
+                dataset.id,
+            )
+        )
         return None
     tracked, errors = index.at(repo, sha)
     match = _match(source, repo, tracked)
     where = f"{Path(repo).name}@{sha}"
     if match is None:
         detail = f" ({errors[0]})" if errors else ""
-        facts.gap(Gap(run, "dataset_not_dvc_tracked",
-                      f"dataset {label} of run {run_short}: source {source} is not tracked by DVC at commit "
-                      f"{sha[:12]} in {repo}{detail}", f"{where}:{source}"))
+        facts.gap(
+            Gap(
+                run,
+                "dataset_not_dvc_tracked",
+                f"dataset {label} of run {run_short}: source {source} is not tracked by DVC at commit "
+                f"{sha[:12]} in {repo}{detail}",
+                f"{where}:{source}",
+            )
+        )
         return None
     tracked_path, hashed, rule = match
     did = data_id(hashed.algorithm, hashed.digest)
-    props: dict[str, Any] = {"algorithm": hashed.algorithm, "digest": hashed.digest, "path": hashed.path,
-                             "paths": [hashed.path], "repo": Path(repo).name}
+    props: dict[str, Any] = {
+        "algorithm": hashed.algorithm,
+        "digest": hashed.digest,
+        "path": hashed.path,
+        "paths": [hashed.path],
+        "repo": Path(repo).name,
+    }
     for key in ("size", "nfiles"):
         if getattr(hashed, key, None) is not None:
             props[key] = getattr(hashed, key)
@@ -198,11 +233,19 @@ def _match(source: str, repo: str, tracked: dict[str, Any]) -> tuple[str, Any, s
         return rel, tracked[rel], "dataset source path is DVC-tracked at the run's commit"
     for path in sorted(tracked, key=len, reverse=True):
         if rel.startswith(path.rstrip("/") + "/"):
-            return path, tracked[path], "dataset source is a file inside a DVC-tracked directory at the run's commit"
+            return (
+                path,
+                tracked[path],
+                "dataset source is a file inside a DVC-tracked directory at the run's commit",
+            )
     if rel.startswith("/"):  # a checkout elsewhere (a CI workspace): match the tracked path as a suffix
         for path in sorted(tracked, key=len, reverse=True):
             if rel.endswith("/" + path):
-                return path, tracked[path], "dataset source path ends with a path DVC tracks at the run's commit"
+                return (
+                    path,
+                    tracked[path],
+                    "dataset source path ends with a path DVC tracks at the run's commit",
+                )
     return None
 
 
@@ -229,7 +272,9 @@ def link_versions(store: LineageStore, progress: Progress) -> Facts:
         model = models.get(edge.target)
         for entry in (model.properties.get("files") or []) if model else []:
             if isinstance(entry, dict) and entry.get("md5"):
-                by_md5.setdefault(str(entry["md5"]), []).append((edge.source, edge.target, str(entry.get("path"))))
+                by_md5.setdefault(str(entry["md5"]), []).append(
+                    (edge.source, edge.target, str(entry.get("path")))
+                )
     registers = store.edges_from([v.id for v in gto], [EdgeKind.REGISTERS])
     for edge in registers:
         algorithm, _, digest = edge.target.removeprefix("data:").partition(":")
@@ -237,11 +282,16 @@ def link_versions(store: LineageStore, progress: Progress) -> Facts:
             continue  # a directory hash is over a listing, not a file MLflow stores
         for mlflow_version, model, path in by_md5.get(digest, []):
             # from the MLflow version: its upstream lineage then shows the GTO tag and DVC's history too
-            facts.link(mlflow_version, edge.source, EdgeKind.SAME_AS, Evidence(
-                "gto+mlflow",
-                f"{edge.evidence.locator} registers {edge.target}; {model} file {path} has md5 {digest}",
-                "same artifact content (md5)",
-            ))
+            facts.link(
+                mlflow_version,
+                edge.source,
+                EdgeKind.SAME_AS,
+                Evidence(
+                    "gto+mlflow",
+                    f"{edge.evidence.locator} registers {edge.target}; {model} file {path} has md5 {digest}",
+                    "same artifact content (md5)",
+                ),
+            )
         progress.advance()
     return facts
 

@@ -88,15 +88,25 @@ def _log_training(ws: SampleWorkspace, client: Any, experiment: str, commit: Tra
     model_bytes = _cached(ws, outs["models/model.pkl"])
     model = pickle.loads(model_bytes)  # the builder's own artifact, for the input example's signature
     with mlflow.start_run(run_id=run_id):
-        mlflow.log_input(mlflow.data.from_pandas(raw, source="data/raw.csv", name="customers"), context="training")
         mlflow.log_input(
-            mlflow.data.from_pandas(test, source="data/prepared/test.csv", name="customers-test", targets="churned"),
+            mlflow.data.from_pandas(raw, source="data/raw.csv", name="customers"), context="training"
+        )
+        mlflow.log_input(
+            mlflow.data.from_pandas(
+                test, source="data/prepared/test.csv", name="customers-test", targets="churned"
+            ),
             context="evaluation",
         )
         features = test.drop(columns=["churned"])
         info = mlflow.models.Model.log(
-            artifact_path=None, name="model", flavor=_PipelinePickle(model_bytes), sk_model=model, serialization_format="pickle",
-            registered_model_name=MODEL, input_example=features.head(3), pip_requirements=["scikit-learn"],
+            artifact_path=None,
+            name="model",
+            flavor=_PipelinePickle(model_bytes),
+            sk_model=model,
+            serialization_format="pickle",
+            registered_model_name=MODEL,
+            input_example=features.head(3),
+            pip_requirements=["scikit-learn"],
         )
     client.set_terminated(run_id, "FINISHED", end_time=start + 120_000)
     version = str(info.registered_model_version)
@@ -127,12 +137,19 @@ class _PipelinePickle:
 def _log_exploration(ws: SampleWorkspace, client: Any, experiment: str) -> None:
     """A notebook run with no git tags: its lineage stops at the run (mlprov reports the gap)."""
     start = (ws.commits[-1].when + DAY) * 1000
-    run_obj = client.create_run(experiment, start_time=start, run_name="notebook-exploration",
-                                tags={"mlflow.user": "dana", "mlflow.source.type": "NOTEBOOK"})
+    run_obj = client.create_run(
+        experiment,
+        start_time=start,
+        run_name="notebook-exploration",
+        tags={"mlflow.user": "dana", "mlflow.source.type": "NOTEBOOK"},
+    )
     from mlflow.entities import Metric, Param
 
-    client.log_batch(run_obj.info.run_id, metrics=[Metric("accuracy", 0.81, start, 0)],
-                     params=[Param("train.n_estimators", "200")])
+    client.log_batch(
+        run_obj.info.run_id,
+        metrics=[Metric("accuracy", 0.81, start, 0)],
+        params=[Param("train.n_estimators", "200")],
+    )
     client.set_terminated(run_obj.info.run_id, "FINISHED", end_time=start + 300_000)
 
 
@@ -157,4 +174,3 @@ def _dir_file(ws: SampleWorkspace, dir_md5: str, relpath: str) -> bytes:
     listing = json.loads(_cached(ws, dir_md5))
     entry = next(e for e in listing if e["relpath"] == relpath)
     return _cached(ws, entry["md5"])
-

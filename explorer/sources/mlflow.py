@@ -26,7 +26,14 @@ from explorer.sources.mlflow_records import (
     RunRecord,
     TrackingReader,
 )
-from explorer.sources.mlflow_uri import TrackingUriError, display_uri, is_http, local_path, redact, resolve_uri
+from explorer.sources.mlflow_uri import (
+    TrackingUriError,
+    display_uri,
+    is_http,
+    local_path,
+    redact,
+    resolve_uri,
+)
 
 if TYPE_CHECKING:
     from explorer.config import Settings
@@ -106,7 +113,9 @@ class MlflowSource:
             reason = type(exc).__name__.replace("Error", " error").strip().lower()
             raise SourceError(f"cannot reach the MLflow tracking server {self.display} ({reason})") from exc
         if response.status_code >= 500:
-            raise SourceError(f"MLflow tracking server {self.display} answered /health with {response.status_code}")
+            raise SourceError(
+                f"MLflow tracking server {self.display} answered /health with {response.status_code}"
+            )
 
     def read_files(self, location: str) -> ModelFiles:
         return read_model_files(location, self._uri)
@@ -138,16 +147,27 @@ class _Scan:
         versions = self.reader.model_versions()
         old_versions: dict[str, str] = prev.get("versions", {})
         touched = set(changed_runs)
-        changed_versions = [v for v in versions
-                            if old_versions.get(v.key) != v.fingerprint() or (v.run_id or "") in touched]
-        changed_exps = [e for e in experiments if prev.get("experiments", {}).get(e.experiment_id) != exp_fps[e.experiment_id]]
+        changed_versions = [
+            v for v in versions if old_versions.get(v.key) != v.fingerprint() or (v.run_id or "") in touched
+        ]
+        changed_exps = [
+            e
+            for e in experiments
+            if prev.get("experiments", {}).get(e.experiment_id) != exp_fps[e.experiment_id]
+        ]
         if not (changed_runs or changed_models or changed_versions or changed_exps):
             return
         full = not prev
         self.cursor = {
-            "version": CURSOR_VERSION, "reader": self.reader.kind, "uri": self.source.display,
-            "experiments": exp_fps, "runs": dict(old_runs), "open": open_runs,
-            "watermark": prev.get("watermark"), "models": dict(old_models), "versions": dict(old_versions),
+            "version": CURSOR_VERSION,
+            "reader": self.reader.kind,
+            "uri": self.source.display,
+            "experiments": exp_fps,
+            "runs": dict(old_runs),
+            "open": open_runs,
+            "watermark": prev.get("watermark"),
+            "models": dict(old_models),
+            "versions": dict(old_versions),
         }
         facts = Facts()
         for exp in changed_exps:
@@ -156,7 +176,7 @@ class _Scan:
         for chunk in self._run_chunks(changed_runs, len(run_fps)):
             for run in chunk:
                 builder.run(facts, run)
-                self._remember_run(run, run_fps[run.run_id] if run.run_id in run_fps else None)
+                self._remember_run(run, run_fps.get(run.run_id))
             yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
             facts, first = Facts(), False
         self._models_and_versions(facts, builder, models, changed_models, changed_versions)
@@ -220,7 +240,9 @@ class _Scan:
         known = {m.model_id for m in models}
         states = self.reader.run_states(sorted({v.run_id for v in changed_versions if v.run_id}))
         for mv in changed_versions:
-            builder.model_version(facts, mv, states.get(mv.run_id or "", "missing"), self._model_of(facts, builder, mv, known))
+            builder.model_version(
+                facts, mv, states.get(mv.run_id or "", "missing"), self._model_of(facts, builder, mv, known)
+            )
 
     def _model_of(
         self, facts: Facts, builder: FactsBuilder, mv: ModelVersionRecord, known: set[str]
@@ -229,19 +251,31 @@ class _Scan:
         logged = model_id_of(mv.source)
         if logged is not None:
             if logged not in known:
-                version_model_gap(facts, mv, self.source.display,
-                                  f"its source {mv.source} names a logged model that is not in the tracking store")
+                version_model_gap(
+                    facts,
+                    mv,
+                    self.source.display,
+                    f"its source {mv.source} names a logged model that is not in the tracking store",
+                )
             return model_id(logged)
         location = self._version_location(mv)
         if location is None:
-            version_model_gap(facts, mv, self.source.display,
-                              f"cannot locate the model files of source {redact(mv.source or '')}")
+            version_model_gap(
+                facts,
+                mv,
+                self.source.display,
+                f"cannot locate the model files of source {redact(mv.source or '')}",
+            )
             return None
         files = self.source.read_files(location)
         found = builder.model_from_mlmodel(facts, location, files)
         if found is None:
-            version_model_gap(facts, mv, self.source.display,
-                              files.problem or f"the MLmodel at {redact(location)} has no model_uuid")
+            version_model_gap(
+                facts,
+                mv,
+                self.source.display,
+                files.problem or f"the MLmodel at {redact(location)} has no model_uuid",
+            )
         return found
 
     def _version_location(self, mv: ModelVersionRecord) -> str | None:

@@ -56,8 +56,10 @@ def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> Mod
     mlmodel_path = directory / MLMODEL
     if not mlmodel_path.is_file():
         what = "model directory" if not directory.is_dir() else "MLmodel file"
-        return ModelFiles(problem=f"{what} missing at {where}/{MLMODEL if directory.is_dir() else ''}".rstrip("/"),
-                          problem_kind="missing_artifact")
+        return ModelFiles(
+            problem=f"{what} missing at {where}/{MLMODEL if directory.is_dir() else ''}".rstrip("/"),
+            problem_kind="missing_artifact",
+        )
     out = ModelFiles()
     try:
         loaded = yaml.safe_load(mlmodel_path.read_text(encoding="utf-8"))

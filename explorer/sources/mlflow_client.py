@@ -56,8 +56,15 @@ class ClientTrackingReader:
         while True:
             page = self._client.search_experiments(view_type=ViewType.ALL, max_results=PAGE, page_token=token)
             out.extend(
-                ExperimentRecord(e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage,
-                                 e.creation_time, e.last_update_time, dict(e.tags or {}))
+                ExperimentRecord(
+                    e.experiment_id,
+                    e.name,
+                    e.artifact_location,
+                    e.lifecycle_stage,
+                    e.creation_time,
+                    e.last_update_time,
+                    dict(e.tags or {}),
+                )
                 for e in page
             )
             token = page.token
@@ -68,7 +75,9 @@ class ClientTrackingReader:
 
     # --- runs -------------------------------------------------------------------------------------
 
-    def run_fingerprints(self, known: dict[str, str], watermark: int | None, open_runs: list[str]) -> dict[str, str]:
+    def run_fingerprints(
+        self, known: dict[str, str], watermark: int | None, open_runs: list[str]
+    ) -> dict[str, str]:
         """Runs started or ended since ``watermark`` (less the skew), and the runs open at the last scan."""
         if not self._experiment_ids:
             self.experiments()
@@ -89,8 +98,9 @@ class ClientTrackingReader:
         for group in chunks(self._experiment_ids, 100):
             token: str | None = None
             while True:
-                page = self._client.search_runs(group, filter_string, run_view_type=ViewType.ALL,
-                                                max_results=PAGE, page_token=token)
+                page = self._client.search_runs(
+                    group, filter_string, run_view_type=ViewType.ALL, max_results=PAGE, page_token=token
+                )
                 for run in page:
                     self._cache[run.info.run_id] = _run_record(run)
                 token = page.token
@@ -135,7 +145,9 @@ class ClientTrackingReader:
         for group in chunks(self._experiment_ids, 100):
             token: str | None = None
             while True:
-                page = self._client.search_logged_models(experiment_ids=group, max_results=PAGE, page_token=token)
+                page = self._client.search_logged_models(
+                    experiment_ids=group, max_results=PAGE, page_token=token
+                )
                 out.extend(_model_record(m) for m in page)
                 token = page.token
                 if not token:
@@ -159,12 +171,23 @@ class ClientTrackingReader:
             page = self._client.search_model_versions(max_results=PAGE, page_token=token)
             for mv in page:
                 key = (mv.name, str(mv.version))
-                out.append(ModelVersionRecord(
-                    mv.name, str(mv.version), mv.creation_timestamp, mv.last_updated_timestamp, mv.description,
-                    mv.user_id, mv.current_stage, mv.source, mv.run_id or None, mv.status,
-                    getattr(mv, "storage_location", None), dict(mv.tags or {}),
-                    sorted(set(aliases.get(key, [])) | set(mv.aliases or [])),
-                ))
+                out.append(
+                    ModelVersionRecord(
+                        mv.name,
+                        str(mv.version),
+                        mv.creation_timestamp,
+                        mv.last_updated_timestamp,
+                        mv.description,
+                        mv.user_id,
+                        mv.current_stage,
+                        mv.source,
+                        mv.run_id or None,
+                        mv.status,
+                        getattr(mv, "storage_location", None),
+                        dict(mv.tags or {}),
+                        sorted(set(aliases.get(key, [])) | set(mv.aliases or [])),
+                    )
+                )
             token = page.token
             if not token:
                 break
@@ -177,7 +200,9 @@ def _run_record(run: Any) -> RunRecord:
     for entry in getattr(run.inputs, "dataset_inputs", None) or []:
         ds = entry.dataset
         context = next((t.value for t in entry.tags or [] if t.key == INPUT_CONTEXT_TAG), None)
-        inputs.append(DatasetInput(ds.name, ds.digest, ds.source_type, ds.source, ds.schema, ds.profile, context))
+        inputs.append(
+            DatasetInput(ds.name, ds.digest, ds.source_type, ds.source, ds.schema, ds.profile, context)
+        )
     inputs.sort(key=lambda d: (d.context or "", d.name, d.digest))
     return RunRecord(
         run_id=info.run_id,
@@ -197,9 +222,15 @@ def _run_record(run: Any) -> RunRecord:
 
 
 def _fingerprint(run: RunRecord) -> str:
-    return digest(run.status, run.end_time, run.lifecycle_stage, sorted(run.tags.items()),
-                  sorted(run.params.items()), sorted(run.metrics.items()),
-                  [(d.name, d.digest, d.context) for d in run.inputs])
+    return digest(
+        run.status,
+        run.end_time,
+        run.lifecycle_stage,
+        sorted(run.tags.items()),
+        sorted(run.params.items()),
+        sorted(run.metrics.items()),
+        [(d.name, d.digest, d.context) for d in run.inputs],
+    )
 
 
 def _model_record(model: Any) -> LoggedModelRecord:

@@ -71,8 +71,12 @@ class FactsBuilder:
     # --- experiments ---------------------------------------------------------------------------
 
     def experiment(self, facts: Facts, exp: ExperimentRecord) -> None:
-        props: dict[str, Any] = {"experiment_id": exp.experiment_id, "name": exp.name,
-                                 "lifecycle_stage": exp.lifecycle_stage, "tracking_uri": self.tracking_uri}
+        props: dict[str, Any] = {
+            "experiment_id": exp.experiment_id,
+            "name": exp.name,
+            "lifecycle_stage": exp.lifecycle_stage,
+            "tracking_uri": self.tracking_uri,
+        }
         _put(props, "artifact_location", redact(exp.artifact_location or ""))
         _put(props, "created", rfc3339(exp.creation_time))
         _put(props, "updated", rfc3339(exp.last_update_time))
@@ -81,10 +85,15 @@ class FactsBuilder:
         node = experiment_id(exp.experiment_id)
         facts.add_node(Node(node, NodeKind.EXPERIMENT, exp.name, props))
         if exp.lifecycle_stage == "deleted":
-            facts.gap(Gap(node, "deleted_experiment",
-                          f"MLflow experiment {exp.name!r} ({exp.experiment_id}) is deleted; its runs are still "
-                          "recorded but may be purged by `mlflow gc`", f"{self.tracking_uri} experiments/"
-                          f"{exp.experiment_id}"))
+            facts.gap(
+                Gap(
+                    node,
+                    "deleted_experiment",
+                    f"MLflow experiment {exp.name!r} ({exp.experiment_id}) is deleted; its runs are still "
+                    "recorded but may be purged by `mlflow gc`",
+                    f"{self.tracking_uri} experiments/{exp.experiment_id}",
+                )
+            )
 
     # --- runs ------------------------------------------------------------------------------------
 
@@ -93,9 +102,15 @@ class FactsBuilder:
         exp = self.experiments.get(run.experiment_id)
         where = f"{self.tracking_uri} run {run.run_id}"
         tags = {k: v for k, v in run.tags.items() if k not in _DROPPED_TAGS}
-        props: dict[str, Any] = {"run_id": run.run_id, "experiment_id": run.experiment_id,
-                                 "lifecycle_stage": run.lifecycle_stage, "tracking_uri": self.tracking_uri,
-                                 "params": dict(run.params), "metrics": dict(run.metrics), "tags": tags}
+        props: dict[str, Any] = {
+            "run_id": run.run_id,
+            "experiment_id": run.experiment_id,
+            "lifecycle_stage": run.lifecycle_stage,
+            "tracking_uri": self.tracking_uri,
+            "params": dict(run.params),
+            "metrics": dict(run.metrics),
+            "tags": tags,
+        }
         _put(props, "experiment_name", exp.name if exp else None)
         _put(props, "name", run.name)
         _put(props, "status", run.status)
@@ -106,54 +121,97 @@ class FactsBuilder:
         props["inputs"] = [self._input(facts, rid, run.run_id, d) for d in run.inputs]
         label = f"{run.name or run.run_id[:12]} ({exp.name if exp else run.experiment_id})"
         facts.add_node(Node(rid, NodeKind.RUN, label, props))
-        facts.link(rid, experiment_id(run.experiment_id), EdgeKind.IN_EXPERIMENT,
-                   Evidence(SOURCE, f"{where} experiment_id {run.experiment_id}", "run's experiment"))
+        facts.link(
+            rid,
+            experiment_id(run.experiment_id),
+            EdgeKind.IN_EXPERIMENT,
+            Evidence(SOURCE, f"{where} experiment_id {run.experiment_id}", "run's experiment"),
+        )
         self._commit(facts, rid, run, where)
 
     def _commit(self, facts: Facts, rid: str, run: RunRecord, where: str) -> None:
         sha = run.tags.get(TAG_GIT_COMMIT, "").strip().lower()
         if not sha:
-            facts.gap(Gap(rid, "no_commit_tag",
-                          f"run {run.run_id} ({run.name or 'unnamed'}) has no {TAG_GIT_COMMIT} tag: the code it "
-                          "ran is unknown (run it from a git checkout, or set the tag)", f"{where} tags"))
+            facts.gap(
+                Gap(
+                    rid,
+                    "no_commit_tag",
+                    f"run {run.run_id} ({run.name or 'unnamed'}) has no {TAG_GIT_COMMIT} tag: the code it "
+                    "ran is unknown (run it from a git checkout, or set the tag)",
+                    f"{where} tags",
+                )
+            )
             return
         if not _SHA.match(sha):
-            facts.gap(Gap(rid, "bad_commit_tag",
-                          f"run {run.run_id}: {TAG_GIT_COMMIT}={sha[:50]!r} is not a full commit sha",
-                          f"{where} tags.{TAG_GIT_COMMIT}"))
+            facts.gap(
+                Gap(
+                    rid,
+                    "bad_commit_tag",
+                    f"run {run.run_id}: {TAG_GIT_COMMIT}={sha[:50]!r} is not a full commit sha",
+                    f"{where} tags.{TAG_GIT_COMMIT}",
+                )
+            )
             return
         repo = run.tags.get(TAG_GIT_REPO_URL)
         locator = f"{where} tags.{TAG_GIT_COMMIT}" + (f" ({TAG_GIT_REPO_URL} {redact(repo)})" if repo else "")
-        facts.link(rid, commit_id(sha), EdgeKind.RAN_AT, Evidence(SOURCE, locator, "git commit tag of the run"))
+        facts.link(
+            rid, commit_id(sha), EdgeKind.RAN_AT, Evidence(SOURCE, locator, "git commit tag of the run")
+        )
         dirty = run.tags.get(TAG_GIT_DIRTY, "").strip().lower() == "true" or bool(run.tags.get(TAG_GIT_DIFF))
         if dirty:
-            facts.gap(Gap(rid, "dirty_worktree",
-                          f"run {run.run_id} ran at commit {sha[:12]} with uncommitted changes "
-                          f"({TAG_GIT_DIRTY}/{TAG_GIT_DIFF}): the commit is not exactly the code that ran",
-                          f"{where} tags.{TAG_GIT_DIRTY}"))
+            facts.gap(
+                Gap(
+                    rid,
+                    "dirty_worktree",
+                    f"run {run.run_id} ran at commit {sha[:12]} with uncommitted changes "
+                    f"({TAG_GIT_DIRTY}/{TAG_GIT_DIFF}): the commit is not exactly the code that ran",
+                    f"{where} tags.{TAG_GIT_DIRTY}",
+                )
+            )
 
     def _input(self, facts: Facts, rid: str, run: str, ds: DatasetInput) -> dict[str, Any]:
         did = dataset_id(ds.name, ds.digest)
         source = _json(ds.source)
-        props: dict[str, Any] = {"name": ds.name, "digest": ds.digest, "source_type": ds.source_type,
-                                 "source": source}
+        props: dict[str, Any] = {
+            "name": ds.name,
+            "digest": ds.digest,
+            "source_type": ds.source_type,
+            "source": source,
+        }
         _put(props, "schema", _json(ds.schema))
         _put(props, "profile", _json(ds.profile))
         facts.add_node(Node(did, NodeKind.DATASET, f"{ds.name}@{ds.digest}", props))
         context = f" context {ds.context}" if ds.context else ""
-        facts.link(rid, did, EdgeKind.USED,
-                   Evidence(SOURCE, f"{self.tracking_uri} run {run} input {ds.name}@{ds.digest}{context}",
-                            "logged dataset input"))
-        return {"dataset": did, "name": ds.name, "digest": ds.digest, "source": source, "context": ds.context,
-                "data": None}
+        facts.link(
+            rid,
+            did,
+            EdgeKind.USED,
+            Evidence(
+                SOURCE,
+                f"{self.tracking_uri} run {run} input {ds.name}@{ds.digest}{context}",
+                "logged dataset input",
+            ),
+        )
+        return {
+            "dataset": did,
+            "name": ds.name,
+            "digest": ds.digest,
+            "source": source,
+            "context": ds.context,
+            "data": None,
+        }
 
     # --- logged models ---------------------------------------------------------------------------
 
     def logged_model(self, facts: Facts, model: LoggedModelRecord, files: ModelFiles) -> None:
         mid = model_id(model.model_id)
-        props: dict[str, Any] = {"model_id": model.model_id, "name": model.name,
-                                 "experiment_id": model.experiment_id, "lifecycle_stage": model.lifecycle_stage,
-                                 "tracking_uri": self.tracking_uri}
+        props: dict[str, Any] = {
+            "model_id": model.model_id,
+            "name": model.name,
+            "experiment_id": model.experiment_id,
+            "lifecycle_stage": model.lifecycle_stage,
+            "tracking_uri": self.tracking_uri,
+        }
         _put(props, "source_run_id", model.source_run_id)
         _put(props, "artifact_location", redact(model.artifact_location))
         _put(props, "created", rfc3339(model.created))
@@ -165,14 +223,27 @@ class FactsBuilder:
         self._model_files(facts, mid, props, files, model.artifact_location)
         facts.add_node(Node(mid, NodeKind.MODEL, f"{model.name} {model.model_id}", props))
         if model.source_run_id:
-            facts.link(mid, run_id(model.source_run_id), EdgeKind.GENERATED_BY,
-                       Evidence(SOURCE, f"{self.tracking_uri} logged model {model.model_id} source_run_id",
-                                "LoggedModel source run"))
+            facts.link(
+                mid,
+                run_id(model.source_run_id),
+                EdgeKind.GENERATED_BY,
+                Evidence(
+                    SOURCE,
+                    f"{self.tracking_uri} logged model {model.model_id} source_run_id",
+                    "LoggedModel source run",
+                ),
+            )
         elif files.mlmodel and files.mlmodel.get("run_id"):
-            facts.link(mid, run_id(str(files.mlmodel["run_id"])), EdgeKind.GENERATED_BY,
-                       Evidence(SOURCE, f"{redact(model.artifact_location)}/MLmodel run_id", "MLmodel run_id"))
+            facts.link(
+                mid,
+                run_id(str(files.mlmodel["run_id"])),
+                EdgeKind.GENERATED_BY,
+                Evidence(SOURCE, f"{redact(model.artifact_location)}/MLmodel run_id", "MLmodel run_id"),
+            )
 
-    def _model_files(self, facts: Facts, mid: str, props: dict[str, Any], files: ModelFiles, where: str) -> None:
+    def _model_files(
+        self, facts: Facts, mid: str, props: dict[str, Any], files: ModelFiles, where: str
+    ) -> None:
         if files.problem:
             facts.gap(Gap(mid, files.problem_kind or "missing_artifact", files.problem, redact(where)))
         ml = files.mlmodel or {}
@@ -194,27 +265,40 @@ class FactsBuilder:
         if not uuid:
             return None
         mid = model_id(str(uuid))
-        props: dict[str, Any] = {"model_id": str(uuid), "tracking_uri": self.tracking_uri,
-                                 "artifact_location": redact(location)}
+        props: dict[str, Any] = {
+            "model_id": str(uuid),
+            "tracking_uri": self.tracking_uri,
+            "artifact_location": redact(location),
+        }
         self._model_files(facts, mid, props, files, location)
         run = (files.mlmodel or {}).get("run_id")
         _put(props, "source_run_id", None if run is None else str(run))
         facts.add_node(Node(mid, NodeKind.MODEL, f"model {uuid}", props))
         if run:
-            facts.link(mid, run_id(str(run)), EdgeKind.GENERATED_BY,
-                       Evidence(SOURCE, f"{redact(location)}/MLmodel run_id", "MLmodel run_id"))
+            facts.link(
+                mid,
+                run_id(str(run)),
+                EdgeKind.GENERATED_BY,
+                Evidence(SOURCE, f"{redact(location)}/MLmodel run_id", "MLmodel run_id"),
+            )
         return mid
 
     # --- registry ----------------------------------------------------------------------------------
 
-    def model_version(self, facts: Facts, mv: ModelVersionRecord, run_state: str | None,
-                      model: str | None) -> None:
+    def model_version(
+        self, facts: Facts, mv: ModelVersionRecord, run_state: str | None, model: str | None
+    ) -> None:
         """``run_state``: the run's lifecycle stage, ``missing`` when the run is gone; ``model``: its node."""
         node = model_version_id(mv.name, mv.version)
         where = f"{self.tracking_uri} registered model {mv.name} version {mv.version}"
-        props: dict[str, Any] = {"name": mv.name, "version": mv.version, "registry": "mlflow",
-                                 "aliases": sorted(mv.aliases), "tracking_uri": self.tracking_uri,
-                                 "stages": [mv.current_stage] if mv.current_stage not in (None, "", "None") else []}
+        props: dict[str, Any] = {
+            "name": mv.name,
+            "version": mv.version,
+            "registry": "mlflow",
+            "aliases": sorted(mv.aliases),
+            "tracking_uri": self.tracking_uri,
+            "stages": [mv.current_stage] if mv.current_stage not in (None, "", "None") else [],
+        }
         _put(props, "source", redact(mv.source or ""))
         _put(props, "run_id", mv.run_id)
         _put(props, "model_id", model_id_of(mv.source))
@@ -223,28 +307,46 @@ class FactsBuilder:
         _put(props, "updated", rfc3339(mv.last_updated))
         _put(props, "description", mv.description)
         _put(props, "user_id", mv.user_id)
-        _put(props, "storage_location", redact(mv.storage_location or ""))
         if mv.tags:
             props["tags"] = dict(mv.tags)
         alias_text = f" @{', @'.join(sorted(mv.aliases))}" if mv.aliases else ""
         facts.add_node(Node(node, NodeKind.MODEL_VERSION, f"{mv.name} v{mv.version}{alias_text}", props))
         if model is not None:
-            facts.link(node, model, EdgeKind.VERSION_OF,
-                       Evidence(SOURCE, f"{where} source {redact(mv.source or '')}", "registered version source"))
+            facts.link(
+                node,
+                model,
+                EdgeKind.VERSION_OF,
+                Evidence(SOURCE, f"{where} source {redact(mv.source or '')}", "registered version source"),
+            )
         elif mv.run_id:
-            facts.link(node, run_id(mv.run_id), EdgeKind.GENERATED_BY,
-                       Evidence(SOURCE, f"{where} run_id", "registered version run (no model found)"))
+            facts.link(
+                node,
+                run_id(mv.run_id),
+                EdgeKind.GENERATED_BY,
+                Evidence(SOURCE, f"{where} run_id", "registered version run (no model found)"),
+            )
         if mv.run_id and run_state != "active":
             state = "was deleted" if run_state == "deleted" else "no longer exists in the tracking store"
-            facts.gap(Gap(node, "deleted_run",
-                          f"{mv.name} version {mv.version}: its run {mv.run_id} {state}; its params, metrics "
-                          "and inputs are lost", f"{where} run_id"))
+            facts.gap(
+                Gap(
+                    node,
+                    "deleted_run",
+                    f"{mv.name} version {mv.version}: its run {mv.run_id} {state}; its params, metrics "
+                    "and inputs are lost",
+                    f"{where} run_id",
+                )
+            )
 
 
 def version_model_gap(facts: Facts, mv: ModelVersionRecord, tracking_uri: str, detail: str) -> None:
-    facts.gap(Gap(model_version_id(mv.name, mv.version), "missing_model",
-                  f"{mv.name} version {mv.version}: {detail}",
-                  f"{tracking_uri} registered model {mv.name} version {mv.version} source"))
+    facts.gap(
+        Gap(
+            model_version_id(mv.name, mv.version),
+            "missing_model",
+            f"{mv.name} version {mv.version}: {detail}",
+            f"{tracking_uri} registered model {mv.name} version {mv.version} source",
+        )
+    )
 
 
 def _json(value: str | None) -> Any:

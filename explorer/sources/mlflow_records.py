@@ -114,7 +114,11 @@ class ModelVersionRecord:
 
     def fingerprint(self) -> str:
         return digest(
-            self.last_updated, self.status, self.current_stage, sorted(self.tags.items()), sorted(self.aliases)
+            self.last_updated,
+            self.status,
+            self.current_stage,
+            sorted(self.tags.items()),
+            sorted(self.aliases),
         )
 
 
@@ -128,7 +132,9 @@ class TrackingReader(Protocol):
 
     def experiments(self) -> list[ExperimentRecord]: ...
 
-    def run_fingerprints(self, known: dict[str, str], watermark: int | None, open_runs: list[str]) -> dict[str, str]:
+    def run_fingerprints(
+        self, known: dict[str, str], watermark: int | None, open_runs: list[str]
+    ) -> dict[str, str]:
         """Fingerprints of the runs that may have changed since ``watermark`` (all runs when None).
 
         ``known`` holds the previous scan's fingerprints and ``open_runs`` the runs still running

@@ -1,7 +1,7 @@
 """The fast path: read an MLflow 3 tracking database (SQLite, PostgreSQL) directly, read-only.
 
 ``MlflowClient.search_runs`` costs ~17x a plain SQL read of the same facts, so for database-backed
-stores whose schema revision is one MLflow 3.0–3.17 wrote (checked in ``alembic_version``), the
+stores whose schema revision is one MLflow 3.0-3.17 wrote (checked in ``alembic_version``), the
 tables are read with a handful of set-wise queries. Any other revision: :class:`SchemaMismatch`,
 and the caller falls back to the client. Nothing here imports mlflow.
 """
@@ -33,7 +33,47 @@ from explorer.sources.mlflow_records import (
 # alembic revisions of MLflow's tracking schema from 3.0 (logged_models added, 400f98739977)
 # to 3.17 (dc11669786a5): every table and column read below exists unchanged in all of them.
 SUPPORTED_REVISIONS = frozenset(
-    ["dc11669786a5", "75868b020152", "b7e2c1a4d9f3", "17e22815139b", "1971f2d9a75b", "6f8d9c3b2a1e", "c3d9e7f1a2b4", "c1d2e3f4a5b6", "a8b9c0d1e2f3", "b7e4c1a90f23", "89d3d66ed43f", "da6fb0208061", "7d34483879f0", "ae8bbe7743c9", "a5b4c3d2e1f0", "c3d6457b6d8a", "76601a5f987d", "e1f2a3b4c5d6", "1b5f0d9ad7c1", "c8d9e0f1a2b3", "d0e1f2a3b4c5", "d3e4f5a6b7c8", "2c33131f4dae", "c9d4e5f6a7b8", "5d2d30f0abce", "b7c8d9e0f1a2", "1bd49d398cd23", "bf29a5ff90ea", "3da73c924c2f", "71994744cf8e", "534353b11cbc", "1a0cddfcaa16", "de4033877273", "a1b2c3d4e5f6", "770bee3ae1dd", "cbc13b556ace", "bda7b8c39065", "6953534de441", "400f98739977"]
+    [
+        "dc11669786a5",
+        "75868b020152",
+        "b7e2c1a4d9f3",
+        "17e22815139b",
+        "1971f2d9a75b",
+        "6f8d9c3b2a1e",
+        "c3d9e7f1a2b4",
+        "c1d2e3f4a5b6",
+        "a8b9c0d1e2f3",
+        "b7e4c1a90f23",
+        "89d3d66ed43f",
+        "da6fb0208061",
+        "7d34483879f0",
+        "ae8bbe7743c9",
+        "a5b4c3d2e1f0",
+        "c3d6457b6d8a",
+        "76601a5f987d",
+        "e1f2a3b4c5d6",
+        "1b5f0d9ad7c1",
+        "c8d9e0f1a2b3",
+        "d0e1f2a3b4c5",
+        "d3e4f5a6b7c8",
+        "2c33131f4dae",
+        "c9d4e5f6a7b8",
+        "5d2d30f0abce",
+        "b7c8d9e0f1a2",
+        "1bd49d398cd23",
+        "bf29a5ff90ea",
+        "3da73c924c2f",
+        "71994744cf8e",
+        "534353b11cbc",
+        "1a0cddfcaa16",
+        "de4033877273",
+        "a1b2c3d4e5f6",
+        "770bee3ae1dd",
+        "cbc13b556ace",
+        "bda7b8c39065",
+        "6953534de441",
+        "400f98739977",
+    ]
 )
 
 # LoggedModel.status is stored as the enum's number (mlflow.entities.LoggedModelStatus).
@@ -83,7 +123,9 @@ class SqlTrackingReader:
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise UnreachableDatabase(_reason(exc)) from exc
         if self._engine.dialect.name == "postgresql":
-            event.listen(self._engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY"))
+            event.listen(
+                self._engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            )
         try:
             self._conn: Connection = self._engine.connect()
             revision = self._conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -115,8 +157,11 @@ class SqlTrackingReader:
             return
         for chunk in chunks(ids):
             marks = ", ".join(f":p{i}" for i in range(len(chunk)))
-            yield from self._rows(sql.format(where=f"{column} IN ({marks})"),
-                                  **params, **{f"p{i}": v for i, v in enumerate(chunk)})
+            yield from self._rows(
+                sql.format(where=f"{column} IN ({marks})"),
+                **params,
+                **{f"p{i}": v for i, v in enumerate(chunk)},
+            )
 
     # --- experiments ---------------------------------------------------------------------------
 
@@ -134,14 +179,18 @@ class SqlTrackingReader:
 
     # --- runs -------------------------------------------------------------------------------------
 
-    def run_fingerprints(self, known: dict[str, str], watermark: int | None, open_runs: list[str]) -> dict[str, str]:
+    def run_fingerprints(
+        self, known: dict[str, str], watermark: int | None, open_runs: list[str]
+    ) -> dict[str, str]:
         """Every run's fingerprint from row counts and times: a few aggregate queries, no values read.
 
         A changed tag or param value of equal length goes unnoticed; a new metric value, a new tag,
         a status change, an end or a deletion does not.
         """
         tags = self._aggregate("SELECT run_uuid, count(*), sum(length(value)) FROM tags GROUP BY run_uuid")
-        params = self._aggregate("SELECT run_uuid, count(*), sum(length(value)) FROM params GROUP BY run_uuid")
+        params = self._aggregate(
+            "SELECT run_uuid, count(*), sum(length(value)) FROM params GROUP BY run_uuid"
+        )
         metrics = self._aggregate(
             "SELECT run_uuid, count(*), max(timestamp), sum(step) FROM latest_metrics GROUP BY run_uuid"
         )
@@ -149,8 +198,9 @@ class SqlTrackingReader:
             "SELECT destination_id, count(*) FROM inputs WHERE destination_type = 'RUN' GROUP BY destination_id"
         )
         return {
-            run: digest(status, end, stage, deleted, tags.get(run), params.get(run), metrics.get(run),
-                        inputs.get(run))
+            run: digest(
+                status, end, stage, deleted, tags.get(run), params.get(run), metrics.get(run), inputs.get(run)
+            )
             for run, status, end, stage, deleted in self._rows(
                 "SELECT run_uuid, status, end_time, lifecycle_stage, deleted_time FROM runs"
             )
@@ -229,7 +279,9 @@ class SqlTrackingReader:
             " ORDER BY metric_timestamp_ms, metric_step"
         ):
             if value is not None:
-                metrics[model][key] = float(value)  # ordered by time: the last value wins, like latest_metrics
+                metrics[model][key] = float(
+                    value
+                )  # ordered by time: the last value wins, like latest_metrics
         return [
             LoggedModelRecord(
                 model_id=m,
@@ -260,7 +312,9 @@ class SqlTrackingReader:
 
     def model_versions(self) -> list[ModelVersionRecord]:
         tags: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-        for name, version, key, value in self._rows("SELECT name, version, key, value FROM model_version_tags"):
+        for name, version, key, value in self._rows(
+            "SELECT name, version, key, value FROM model_version_tags"
+        ):
             tags[(name, str(version))][key] = value or ""
         aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
         for name, version, alias in self._rows("SELECT name, version, alias FROM registered_model_aliases"):
@@ -273,8 +327,21 @@ class SqlTrackingReader:
             name, version, created, updated, desc, user, stage, source, run, status, storage = row
             key = (name, str(version))
             out.append(
-                ModelVersionRecord(name, str(version), created, updated, desc, user, stage, source, run or None,
-                                   status, storage, tags.get(key, {}), sorted(aliases.get(key, [])))
+                ModelVersionRecord(
+                    name,
+                    str(version),
+                    created,
+                    updated,
+                    desc,
+                    user,
+                    stage,
+                    source,
+                    run or None,
+                    status,
+                    storage,
+                    tags.get(key, {}),
+                    sorted(aliases.get(key, [])),
+                )
             )
         return out
 
