@@ -25,4 +25,8 @@ class ForwardsWorkerFailures:
     @on(Worker.StateChanged)
     def _forward_failure(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.worker_failed(event.worker, event.worker.error)
             self.post_message(WorkerFailed(event.worker, event.worker.error))  # type: ignore[attr-defined]
+
+    def worker_failed(self, worker: Worker[object], error: BaseException) -> None:
+        """Hook: put the owner in a failed state (the app reports the error itself)."""

@@ -8,10 +8,9 @@ raises :class:`Unavailable` with a sentence for the user when the module is not 
 from __future__ import annotations
 
 import importlib
-import inspect
+import json
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -43,27 +42,6 @@ def require(module_name: str, what: str) -> ModuleType:
         raise
 
 
-def call_with(fn: Callable[..., Any], **offered: Any) -> Any:
-    """Call ``fn`` with those ``offered`` arguments it names; the first one it needs may be positional.
-
-    The trace and diff modules are written in parallel with the explorer; naming arguments by
-    meaning keeps this adapter working across their small signature changes.
-    """
-    aliases = {
-        "store": ("store", "lineage_store"),
-        "settings": ("settings", "cfg", "config"),
-        "query": ("query", "request_id", "request", "line", "text", "needle", "ref"),
-        "a": ("a", "ref_a", "old", "left", "base", "first"),
-        "b": ("b", "ref_b", "new", "right", "head", "second"),
-    }
-    kwargs: dict[str, Any] = {}
-    for param in inspect.signature(fn).parameters.values():
-        for meaning, names in aliases.items():
-            if param.name in names and meaning in offered:
-                kwargs[param.name] = offered[meaning]
-    return fn(**kwargs)
-
-
 def as_document(result: Any) -> dict[str, Any]:
     """A result as the JSON contract of design.md (``to_dict()``, a dict, or a Subgraph)."""
     if isinstance(result, dict):
@@ -73,29 +51,61 @@ def as_document(result: Any) -> dict[str, Any]:
     raise CapabilityError(f"unexpected result of type {type(result).__name__}")
 
 
-def _entry(module: ModuleType, names: tuple[str, ...], what: str) -> Callable[..., Any]:
-    for name in names:
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    raise Unavailable(f"{what} is not available: {module.__name__} has none of {', '.join(names)}")
-
-
 # --- trace and diff --------------------------------------------------------------------------------
 
 
 def trace(store: LineageStore, settings: Settings | None, query: str) -> dict[str, Any]:
-    """Trace a request id (or a whole log line) with :mod:`explorer.trace`; the JSON document back."""
-    module = require("explorer.trace", "Trace")
-    fn = _entry(module, ("trace_prediction", "trace_request", "trace"), "Trace")
-    return as_document(call_with(fn, store=store, settings=settings, query=query.strip()))
+    """Trace a request id, or a whole pasted log line, to training; the trace's JSON document.
+
+    A request id is looked up in the prediction logs ``mlprov.toml`` lists (in place, with DuckDB);
+    a pasted JSON line is read as the record itself, completed from the logs when they hold it.
+    """
+    trace_module = require("explorer.trace", "Trace")
+    predictions = require("explorer.predictions", "Trace")
+    text = query.strip()
+    pasted = _pasted_record(text)
+    request_id = pasted.request_id if pasted is not None else text
+    workspace = settings.workspace if settings else Path.cwd()
+    try:
+        sets = predictions.log_sets(settings.config if settings else {}, workspace)
+    except predictions.LogConfigError as exc:
+        raise CapabilityError(str(exc)) from exc
+    records = predictions.find_request(request_id, sets).records if sets else []
+    record = records[0] if records else pasted
+    if record is None:
+        searched = ", ".join(s.name for s in sets) or "none configured ([predictions] in mlprov.toml)"
+        raise CapabilityError(f"request {request_id} is in no prediction log (searched: {searched})")
+    doc = as_document(trace_module.trace_record(store, record))
+    if len(records) > 1:
+        doc.setdefault("notes", []).append(f"{len(records)} records carry this request id: the first is traced")
+    return doc
+
+
+def _pasted_record(text: str) -> Any:
+    """A pasted JSON log line as a prediction record; None when ``text`` is a bare request id."""
+    if not text.startswith("{"):
+        return None
+    formats = require("explorer.log_formats", "Trace")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise CapabilityError(f"the pasted line is not JSON: {exc}") from exc
+    record = formats.read_record(doc, "auto", "(pasted line)") if isinstance(doc, dict) else None
+    if record is None:
+        raise CapabilityError("the pasted line is in no known log format (KServe, MLServer, Databricks, SageMaker)")
+    return record
 
 
 def diff(store: LineageStore, a: str, b: str) -> dict[str, Any]:
-    """Diff two model versions (or runs) with :mod:`explorer.diff`; the JSON document back."""
-    module = require("explorer.diff", "Diff")
-    fn = _entry(module, ("diff_versions", "diff_models", "diff"), "Diff")
-    return as_document(call_with(fn, store=store, a=a, b=b))
+    """Diff two model versions (or runs), given as any reference ``resolve`` accepts."""
+    diff_module = require("explorer.diff", "Diff")
+    from explorer.resolve import RefError, resolve
+
+    try:
+        a_id, b_id = resolve(store, a), resolve(store, b)
+        return as_document(diff_module.diff_models(store, a_id, b_id))
+    except (RefError, diff_module.DiffError) as exc:
+        raise CapabilityError(str(exc)) from exc
 
 
 # --- ML-BOM ----------------------------------------------------------------------------------------

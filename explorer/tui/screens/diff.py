@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label
+from textual.worker import Worker
 
 from explorer.tui.data import capabilities
 from explorer.tui.data.documents import Section, diff_sections
@@ -95,11 +96,14 @@ class DiffScreen(ExplorerScreen):
         except capabilities.Unavailable as exc:
             self.post_message(self.Stopped("unavailable", str(exc)))
             return
-        except Exception as exc:  # an unknown ref or incomparable versions: shown here as the answer
-            self.post_message(self.Stopped("failed", f"diff failed: {exc}"))
+        except capabilities.CapabilityError as exc:
+            self.post_message(self.Stopped("failed", str(exc)))
             return
         title, sections = diff_sections(doc)
         self.post_message(self.Diffed(title, sections))
+
+    def worker_failed(self, worker: Worker[object], error: BaseException) -> None:
+        self.post_message(self.Stopped("failed", f"diff failed: {error}"))
 
     @on(Stopped)
     def _stopped(self, event: Stopped) -> None:

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label
+from textual.worker import Worker
 
 from explorer.lineage import Evidence, Gap
 from explorer.tui.data import capabilities
@@ -95,10 +96,13 @@ class TraceScreen(ExplorerScreen):
         except capabilities.Unavailable as exc:
             self.post_message(self.Stopped("unavailable", str(exc)))
             return
-        except Exception as exc:  # a trace that finds nothing is an answer to show here, not a crash
-            self.post_message(self.Stopped("failed", f"trace failed: {exc}"))
+        except capabilities.CapabilityError as exc:
+            self.post_message(self.Stopped("failed", str(exc)))
             return
         self.post_message(self.Traced(trace_view(doc)))
+
+    def worker_failed(self, worker: Worker[object], error: BaseException) -> None:
+        self.post_message(self.Stopped("failed", f"trace failed: {error}"))
 
     @on(Stopped)
     def _stopped(self, event: Stopped) -> None:

@@ -46,13 +46,8 @@ class ModelsTable(DataTable[Text]):
     """Rows are :class:`ModelRow`; the row key is the model version id."""
 
     BINDINGS = [
-        Binding(
-            "o",
-            "sort_column",
-            "Sort",
-            id="models-sort",
-            tooltip="Sort by the column under the cursor; again to reverse",
-        ),
+        Binding("o", "cycle_sort", "Sort", id="models-sort", tooltip="Sort by the next column (the header shows ▲)"),
+        Binding("O", "reverse_sort", "Reverse", id="models-reverse", show=False, tooltip="Reverse the sort order"),
     ]
 
     filter_text: reactive[str] = reactive("")
@@ -94,9 +89,13 @@ class ModelsTable(DataTable[Text]):
             return self.shown[self.cursor_row]
         return None
 
-    def action_sort_column(self) -> None:
-        key = COLUMNS[self.cursor_column].key if 0 <= self.cursor_column < len(COLUMNS) else "version"
-        self.sort_by(key)
+    def action_cycle_sort(self) -> None:
+        keys = [c.key for c in COLUMNS]
+        self.sort_reverse = False
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
 
     def sort_by(self, key: str) -> None:
         if key == self.sort_column:

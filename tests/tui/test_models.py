@@ -1,0 +1,95 @@
+"""The models home over the sample workspace: every version, sorting, filtering, opening a version."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Label
+
+from explorer.config import Settings
+from explorer.lineage import NodeKind
+from explorer.store import LineageStore
+from explorer.tui.screens.models import ModelsScreen
+from explorer.tui.screens.node import NodeScreen
+from explorer.tui.widgets.models_table import ModelsTable
+from tests.tui.factory import SIZE, make_app, pilot_test, settle
+
+
+@pilot_test
+async def test_every_registered_version_is_a_row(store: LineageStore, workspace_settings: Settings) -> None:
+    expected = sorted(n.id for n in store.nodes(NodeKind.MODEL_VERSION))
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        assert sorted(r.id for r in table.shown) == expected
+        assert table.row_count == len(expected) >= 8
+        status = str(app.screen.query_one("#models-status", Label).render())
+        assert f"{len(expected)} model versions" in status
+        mlflow = next(r for r in table.shown if r.id == "model_version:churn-model/4")
+        assert "champion" in mlflow.labels
+        assert dict(mlflow.metrics).keys() == {"accuracy", "f1"}  # headline metrics from the run
+        assert any(d.startswith("customers-") for d in mlflow.data)
+        gto = next(r for r in table.shown if r.id == "model_version:churn-model/v2.0.0")
+        assert gto.labels == ("prod",) and gto.data == ("data/prepared@663c6219",)
+        assert any(where.startswith("prod/") for r in table.shown for where in r.deployed)  # served now
+
+
+@pilot_test
+async def test_sort_and_reverse_by_column(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        versions = [r.version for r in table.shown]
+        order = [versions.index(v) for v in ("1", "2", "4", "v1.0.0", "v1.2.0", "v2.0.0")]
+        assert order == sorted(order)  # natural order: 2 before 10, MLflow numbers before GTO tags
+        await pilot.press("o")  # the next column after Version
+        assert table.sort_column == "labels"
+        assert table.shown[0].labels == ()  # unlabelled versions first, ascending
+        await pilot.press("O")
+        assert table.sort_reverse and table.shown[0].labels != ()
+        await pilot.press(*"o" * 9)  # round the ten columns back to Version
+        await pilot.press("O")
+        assert table.sort_column == "version" and table.sort_reverse
+        assert [r.version for r in table.shown] == list(reversed(versions))
+        assert "▼" in str(table.columns["version"].label)  # type: ignore[index]
+
+
+@pilot_test
+async def test_filter_as_you_type(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"champ")
+        assert [r.version for r in table.shown] == ["4"]
+        assert "1 match" in str(app.screen.query_one("#models-status", Label).render())
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace", *"v1.2")
+        assert [r.version for r in table.shown] == ["v1.2.0"]
+        await pilot.press("enter", "escape")  # back to the table, filter cleared
+        assert table.row_count == len(table._rows) and app.focused is table
+
+
+@pilot_test
+async def test_enter_opens_the_version(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        first = app.screen.query_one(ModelsTable).shown[0].id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NodeScreen) and app.screen.node_id == first
+        await pilot.press("escape")
+        assert isinstance(app.screen, ModelsScreen)
+
+
+@pilot_test
+async def test_empty_store_says_what_to_do(tmp_path, workspace_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    with LineageStore.open(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
+        app = make_app(empty, workspace_settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.screen.query_one(ModelsTable).row_count == 0
+            assert "s scans the sources" in str(app.screen.query_one("#models-status", Label).render())
