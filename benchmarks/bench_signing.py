@@ -32,11 +32,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signing.digest_cache import DigestCache  # noqa: E402
-from signing.sign import KeySigning, sign_model  # noqa: E402
-from signing.verify import KeySigner, verify_model  # noqa: E402
+from signing.digest_cache import DigestCache
+from signing.sign import KeySigning, sign_model
+from signing.verify import KeySigner, verify_model
 
 BLOCK = 64 << 20
+Row = tuple[str, str, float, float, float]  # input, operation, mlprov GB/s, upstream GB/s, ratio
 
 
 def parse_size(text: str) -> int:
@@ -106,6 +107,54 @@ def hardware_bound() -> tuple[float, int]:
     return 512 * len(buffer) / seconds / 1e9, os.cpu_count() or 1
 
 
+def compare(label: str, target: Path, work: Path, key_path: Path, pub_path: Path, repeat: int) -> list[Row]:
+    """Sign and verify ``target`` with mlprov and upstream; a row per operation."""
+    import model_signing
+
+    files = [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    up_sig, our_sig = work / f"upstream-{target.name}.sig", work / f"mlprov-{target.name}.sig"
+    operations = {
+        "sign": (
+            lambda: sign_model(target, KeySigning(key_path), signature_path=our_sig),
+            lambda: model_signing.signing.Config().use_elliptic_key_signer(private_key=key_path).sign(target, up_sig),
+        ),
+        "verify": (
+            lambda: verify_model(target, our_sig, [KeySigner(pub_path)]),
+            lambda: (
+                model_signing.verifying.Config().use_elliptic_key_verifier(public_key=pub_path).verify(target, up_sig)
+            ),
+        ),
+    }
+    rows = []
+    for operation, (ours, theirs) in operations.items():
+        t_theirs = best_of(repeat, theirs)
+        t_ours = best_of(repeat, ours)
+        rows.append((label, operation, size / t_ours / 1e9, size / t_theirs / 1e9, t_theirs / t_ours))
+        print(
+            f"{label:12} {operation:6} mlprov {size / t_ours / 1e9:5.2f} GB/s  "
+            f"upstream {size / t_theirs / 1e9:5.2f} GB/s  ratio {t_theirs / t_ours:4.2f}",
+            flush=True,
+        )
+    return rows
+
+
+def measure_incremental(model: Path, work: Path, key_path: Path, repeat: int) -> tuple[float, float]:
+    """(full sign filling the digest cache, re-sign after editing one small file), in seconds."""
+    cache_path, sig = work / "digest-cache.json", work / "incremental.sig"
+    cache_path.unlink(missing_ok=True)
+    edited = model / "config.json"
+
+    def sign() -> None:
+        sign_model(model, KeySigning(key_path), signature_path=sig, cache=DigestCache(cache_path))
+
+    def edit_and_resign() -> None:
+        edited.write_text(f'{{"layers": 32, "edited": {time.time_ns()}}}\n')
+        sign()
+
+    return best_of(1, sign), best_of(repeat, edit_and_resign)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=parse_size, default=parse_size("2G"), help="bytes per input (default 2G)")
@@ -114,8 +163,6 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated inputs for another run")
     parser.add_argument("--write-docs", type=Path, help="replace the '## Signing' section of this markdown file")
     args = parser.parse_args()
-
-    import model_signing
 
     args.dir.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -130,56 +177,16 @@ def main() -> None:
     model_dir, single, dir_files = generate(args.dir, args.size)
     one_core, cores = hardware_bound()
     bound = one_core * cores
-    rows: list[tuple[str, str, float, float, float]] = []
-    incremental: tuple[float, float] | None = None
+    rows: list[Row] = []
 
     for label, target in (("directory", model_dir), ("single file", single)):
-        size = sum(p.stat().st_size for p in ([target] if target.is_file() else target.rglob("*")) if p.is_file())
-        up_sig, our_sig = args.dir / f"upstream-{target.name}.sig", args.dir / f"mlprov-{target.name}.sig"
-
-        def upstream_sign(target: Path = target, up_sig: Path = up_sig) -> None:
-            model_signing.signing.Config().use_elliptic_key_signer(private_key=key_path).sign(target, up_sig)
-
-        def upstream_verify(target: Path = target, up_sig: Path = up_sig) -> None:
-            model_signing.verifying.Config().use_elliptic_key_verifier(public_key=pub_path).verify(target, up_sig)
-
-        def our_sign(target: Path = target, our_sig: Path = our_sig) -> None:
-            sign_model(target, KeySigning(key_path), signature_path=our_sig)
-
-        def our_verify(target: Path = target, our_sig: Path = our_sig) -> None:
-            verify_model(target, our_sig, [KeySigner(pub_path)])
-
-        for operation, ours, theirs in (("sign", our_sign, upstream_sign), ("verify", our_verify, upstream_verify)):
-            t_theirs = best_of(args.repeat, theirs)
-            t_ours = best_of(args.repeat, ours)
-            rows.append((label, operation, size / t_ours / 1e9, size / t_theirs / 1e9, t_theirs / t_ours))
-            print(
-                f"{label:12} {operation:6} mlprov {size / t_ours / 1e9:5.2f} GB/s  "
-                f"upstream {size / t_theirs / 1e9:5.2f} GB/s  ratio {t_theirs / t_ours:4.2f}",
-                flush=True,
-            )
-
-        if target.is_dir():
-            cache_path = args.dir / "digest-cache.json"
-            cache_path.unlink(missing_ok=True)
-            full = best_of(
-                1,
-                lambda t=target, s=our_sig: sign_model(
-                    t, KeySigning(key_path), signature_path=s, cache=DigestCache(cache_path)
-                ),
-            )
-            edited = target / "config.json"
-
-            def resign(t: Path = target, s: Path = our_sig) -> None:
-                edited.write_text(f'{{"layers": 32, "edited": {time.time_ns()}}}\n')
-                sign_model(t, KeySigning(key_path), signature_path=s, cache=DigestCache(cache_path))
-
-            incremental = (full, best_of(args.repeat, resign))
-            print(
-                f"incremental re-sign: {incremental[1]:.3f} s vs full {incremental[0]:.3f} s "
-                f"({incremental[1] / incremental[0] * 100:.1f}%)",
-                flush=True,
-            )
+        rows.extend(compare(label, target, args.dir, key_path, pub_path, args.repeat))
+    incremental = measure_incremental(model_dir, args.dir, key_path, args.repeat)
+    print(
+        f"incremental re-sign: {incremental[1]:.3f} s vs full {incremental[0]:.3f} s "
+        f"({incremental[1] / incremental[0] * 100:.1f}%)",
+        flush=True,
+    )
 
     sharded = args.dir / "mlprov-sharded.sig"
     t_shard = best_of(

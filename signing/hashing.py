@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,6 +22,7 @@ from typing import Any
 from model_signing import manifest as oms_manifest
 from model_signing._hashing import hashing as oms_hashing
 
+from explorer.progress import Progress
 from signing.digest_cache import DigestCache, FileStamp
 from signing.errors import SigningInputError
 
@@ -36,8 +37,6 @@ DIGEST_NAMES: dict[str, str] = {"sha256": "sha256", "blake2": "blake2b"}
 _READ_SIZE = 1 << 20  # 1 MiB reads: big enough to amortise syscalls, small enough to stay in L2.
 _BATCH_BYTES = 32 << 20  # small files are grouped into tasks of about this many bytes...
 _BATCH_FILES = 256  # ...or this many files, so thousands of tiny files do not mean thousands of tasks.
-
-ProgressFn = Callable[[int], None]
 
 
 class UnhashableEntry(SigningInputError):
@@ -253,12 +252,13 @@ def hash_model(
     model_name: str | None = None,
     cache: DigestCache | None = None,
     workers: int | None = None,
-    on_progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     files: list[ModelFile] | None = None,
 ) -> HashReport:
     """Hash the model at ``root`` as the OMS serialization ``options`` describes.
 
-    ``cache`` answers for files whose stamp did not change and learns the others. ``files``
+    ``cache`` answers for files whose stamp did not change and learns the others. ``progress``
+    hears the bytes to hash, then each slice done (from the worker threads). ``files``
     may be given when the caller already listed the model (verification lists it once).
     """
     listed = files if files is not None else list_model_files(root, options)
@@ -280,7 +280,9 @@ def hash_model(
         report.bytes_hashed += mf.stamp.size
 
     algorithm = HASH_TYPES[options.hash_type]
-    for unit, digest in _run(listed, units, algorithm, workers, on_progress):
+    if progress is not None:
+        progress.start("hashing", total=report.bytes_hashed)
+    for unit, digest in _run(listed, units, algorithm, workers, progress):
         slot = per_file[unit.file_index]
         assert slot is not None
         slot[unit.shard_index] = digest
@@ -313,7 +315,7 @@ def _run(
     units: list[_Unit],
     algorithm: str,
     workers: int | None,
-    on_progress: ProgressFn | None,
+    progress: Progress | None,
 ) -> Iterator[tuple[_Unit, str]]:
     """Hash ``units`` on a thread pool, largest first, small ones batched."""
     if not units:
@@ -339,8 +341,8 @@ def _run(
         out = []
         for unit in batch:
             out.append((unit, _digest(files[unit.file_index].path, unit, algorithm, buffer)))
-            if on_progress is not None:
-                on_progress(unit.size)
+            if progress is not None:
+                progress.advance(unit.size)
         return out
 
     pool_size = workers or (os.cpu_count() or 1)

@@ -26,10 +26,11 @@ from model_signing._signing import sign_sigstore_pb as oms_pb
 from sigstore_models import intoto as intoto_pb
 from sigstore_models.bundle import v1 as bundle_pb
 
+from explorer.progress import Progress
 from signing.bundle import Method, parse_bundle
 from signing.digest_cache import DigestCache
 from signing.errors import SigningError, SigningInputError
-from signing.hashing import GIT_PATHS, HashingOptions, ProgressFn, hash_model, normalize_ignore
+from signing.hashing import GIT_PATHS, HashingOptions, hash_model, normalize_ignore
 from signing.keys import check_validity, load_certificates, load_private_key
 from signing.statement import IN_TOTO_PAYLOAD_TYPE, statement_bytes
 
@@ -145,7 +146,7 @@ def sign_model(
     shard_size: int | None = None,
     cache: DigestCache | None = None,
     model_name: str | None = None,
-    on_progress: ProgressFn | None = None,
+    progress: Progress | None = None,
 ) -> SignResult:
     """Hash ``model_path`` and write an OMS bundle to ``signature_path`` (default beside/inside).
 
@@ -162,7 +163,7 @@ def sign_model(
         ignores.extend(p for p in GIT_PATHS if p not in ignores)
     options = HashingOptions(shard_size=shard_size, allow_symlinks=allow_symlinks, ignore_paths=tuple(ignores))
     started = time.perf_counter()
-    report = hash_model(model_path, options, cache=cache, model_name=model_name, on_progress=on_progress)
+    report = hash_model(model_path, options, cache=cache, model_name=model_name, progress=progress)
     hash_seconds = time.perf_counter() - started
     bundle_json = signer(statement_bytes(report))
     _write_atomically(target, bundle_json)

@@ -33,6 +33,7 @@ from model_signing._signing import sign_ec_key as oms_ec_key
 from model_signing._signing import sign_sigstore_pb as oms_pb
 from model_signing._signing import signing as oms_signing
 
+from explorer.progress import Progress
 from signing.bundle import (
     BundleInfo,
     Method,
@@ -161,6 +162,7 @@ def verify_model(
     ignore_paths: Sequence[str] = (),
     cache: DigestCache | None = None,
     model_name: str | None = None,
+    progress: Progress | None = None,
 ) -> VerificationResult:
     """Verify ``model_path`` against the bundle at ``signature_path``; return the result.
 
@@ -188,7 +190,7 @@ def verify_model(
             _verify_artifact_bundle(info, model_path, signers, trust_config, result)
         else:
             expected = _verified_manifest(info, signers, trust_config, result)
-            _check_model(model_path, signature_path, expected, ignore_paths, cache, model_name, info, result)
+            _check_model(model_path, signature_path, expected, ignore_paths, cache, model_name, info, result, progress)
     except VerificationFailure as failure:
         result.problems = failure.problems
         result.reason = failure.reason
@@ -446,6 +448,7 @@ def _check_model(
     model_name: str | None,
     info: BundleInfo,
     result: VerificationResult,
+    progress: Progress | None,
 ) -> None:
     extra = [normalize_ignore(p) for p in ignore_paths]
     inside = _relative_inside(signature_path, model_path)
@@ -453,7 +456,7 @@ def _check_model(
         extra.append(inside)
     options = HashingOptions.from_serialization(expected.serialization_type, extra)
     try:
-        report = hash_model(model_path, options, cache=cache, model_name=model_name)
+        report = hash_model(model_path, options, cache=cache, model_name=model_name, progress=progress)
     except UnhashableEntry as exc:
         raise VerificationFailure(exc.message, reason="unhashable", hint=exc.hint) from exc
     result.files = len(report.files)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from explorer.commands.common import EXIT_CHECK_FAILED, emit_json, fail, open_store, settings
+from explorer.commands.richprogress import RichProgress
 from explorer.lineage import NodeKind, model_id, model_version_id
 
 CACHE_RELPATH = Path(".mlprov") / "digest-cache.json"
@@ -180,17 +181,19 @@ def sign(
         if output is None and not resolved.local:
             fail(f"{target} is not on a local file system: give -o PATH for the signature")
         cache = None if no_cache else DigestCache(cfg.workspace / CACHE_RELPATH)
-        result = sign_model(
-            resolved.path,
-            signing_method,
-            signature_path=output,
-            ignore_paths=ignore_paths,
-            ignore_git_paths=not no_ignore_git_paths,
-            allow_symlinks=allow_symlinks,
-            shard_size=shard_size,
-            cache=cache,
-            model_name=model_name or resolved.name,
-        )
+        with RichProgress(quiet=as_json) as progress:
+            result = sign_model(
+                resolved.path,
+                signing_method,
+                signature_path=output,
+                ignore_paths=ignore_paths,
+                ignore_git_paths=not no_ignore_git_paths,
+                allow_symlinks=allow_symlinks,
+                shard_size=shard_size,
+                cache=cache,
+                model_name=model_name or resolved.name,
+                progress=progress,
+            )
         if resolved.subject_id:
             _record(ctx, result.bundle_path, resolved.subject_id, result)
     if as_json:
@@ -331,15 +334,17 @@ def verify(
             config, _ = _trust(staging, trust_config, refresh=refresh_trust, workspace=cfg.workspace)
         cache = DigestCache(cfg.workspace / CACHE_RELPATH) if use_cache else None
         try:
-            result = verify_model(
-                resolved.path,
-                bundle,
-                signers,
-                trust_config=config,
-                ignore_paths=ignore_paths,
-                cache=cache,
-                model_name=name,
-            )
+            with RichProgress(quiet=as_json) as progress:
+                result = verify_model(
+                    resolved.path,
+                    bundle,
+                    signers,
+                    trust_config=config,
+                    ignore_paths=ignore_paths,
+                    cache=cache,
+                    model_name=name,
+                    progress=progress,
+                )
         except VerificationFailure as failure:
             result = failure.result  # type: ignore[attr-defined]
         if resolved.subject_id:
