@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -55,6 +56,8 @@ def scan(
                  "bom": boms}
     if not any(requested.values()):
         requested = {kind: tuple(cfg.scan_sources(kind)) for kind in requested}
+        if not requested["mlflow"] and os.environ.get("MLFLOW_TRACKING_URI"):
+            requested["mlflow"] = ("",)  # as MLflow itself does: the tracking URI of the environment
         if not any(requested.values()):
             click.echo("mlprov: nothing to scan: give --git PATH (or another source), or list sources under "
                        "[scan] in mlprov.toml", err=True)

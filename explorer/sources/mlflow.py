@@ -44,20 +44,21 @@ RUNS_PER_BATCH = 5000
 
 def source_for(location: str, settings: Settings) -> MlflowSource:
     """The source ``scan`` builds for ``--mlflow LOCATION`` (empty: ``MLFLOW_TRACKING_URI``)."""
+    fast = settings.section("mlflow").get("fast_path", True) is not False
     try:
         uri = resolve_uri(location, settings.workspace)
     except TrackingUriError as exc:
-        raise SourceError(str(exc)) from exc
-    fast = settings.section("mlflow").get("fast_path", True) is not False
+        return MlflowSource("", fast_path=fast, problem=str(exc))  # reported by scan, like any unreadable source
     return MlflowSource(uri, fast_path=fast)
 
 
 class MlflowSource:
     """One tracking store. ``uri`` may hold credentials: it is never stored, printed or put in facts."""
 
-    def __init__(self, uri: str, *, fast_path: bool = True) -> None:
+    def __init__(self, uri: str, *, fast_path: bool = True, problem: str | None = None) -> None:
         self._uri = uri
         self.fast_path = fast_path
+        self.problem = problem
         self.display = display_uri(uri)
         self.notes: list[str] = []
 
@@ -66,6 +67,8 @@ class MlflowSource:
         return f"mlflow:{self.display}"
 
     def scan(self, cursor: dict[str, Any] | None, progress: Progress) -> Iterator[Batch]:
+        if self.problem:
+            raise SourceError(self.problem)
         progress.start(f"open MLflow {self.display}")
         reader = self._open_reader()
         try:

@@ -293,3 +293,21 @@ def test_explorer_start_up_does_not_import_mlflow() -> None:
         "sys.exit(1 if any(m == 'mlflow' or m.startswith('mlflow.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_scan_with_no_options_reads_mlflow_tracking_uri(
+    tracking: Tracking, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    missing = runner.invoke(main, ["-w", str(tmp_path), "--db", db, "scan", "-q", "--mlflow", ""])
+    assert missing.exit_code == 2
+    assert "no MLflow tracking URI given and MLFLOW_TRACKING_URI is not set" in missing.output
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking.uri)
+    result = runner.invoke(main, ["-w", str(tmp_path), "--db", db, "scan", "--json"])
+    assert result.exit_code == 0, result.output
+    [report] = [s for s in json.loads(result.output)["sources"] if s["origin"].startswith("mlflow:")]
+    assert report["origin"] == f"mlflow:{tracking.uri}" and report["nodes"] > 0
+    store = LineageStore.open(db)
+    assert store.node(f"run:{tracking.run_id}") is not None
