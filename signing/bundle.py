@@ -21,7 +21,6 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 from signing.errors import SigningInputError
 
 BUNDLE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle"
-OMS_PREDICATE_TYPES = ("https://model_signing/signature/v1.0", "https://model_signing/Digests/v0.1")
 # Fulcio's OIDC issuer extensions: v2 (DER UTF8String) and the deprecated v1 (raw bytes).
 _OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 _OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
@@ -74,10 +73,6 @@ class BundleInfo:
         subjects = self.statement.get("subject") or [{}]
         digest = subjects[0].get("digest", {}).get("sha256")
         return str(digest) if digest is not None else None
-
-    @property
-    def is_oms(self) -> bool:
-        return self.statement is not None and self.statement.get("predicateType") in OMS_PREDICATE_TYPES
 
     def claimed_identity(self) -> tuple[str | None, str | None]:
         """(identity, issuer) the signing certificate names, or the key hint for key bundles."""

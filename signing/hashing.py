@@ -28,11 +28,10 @@ from signing.errors import SigningInputError
 
 # What upstream ignores by default when hashing a directory.
 GIT_PATHS: tuple[str, ...] = (".git", ".gitattributes", ".github", ".gitignore")
-# Manifest ``hash_type`` -> hashlib constructor name. blake3 needs no sharding and is rare in OMS
-# bundles; it is refused with a clear message rather than half-supported.
+# Manifest ``hash_type`` -> hashlib name, which is also the digest name upstream records
+# (``memory.BLAKE2.digest_name`` is "blake2b"). blake3 is rare in OMS bundles and would need no
+# sharding; it is refused with a clear message rather than half-supported.
 HASH_TYPES: dict[str, str] = {"sha256": "sha256", "blake2": "blake2b"}
-# Digest names upstream writes for a hashlib name (``memory.BLAKE2.digest_name`` is "blake2b").
-DIGEST_NAMES: dict[str, str] = {"sha256": "sha256", "blake2": "blake2b"}
 
 _READ_SIZE = 1 << 20  # 1 MiB reads: big enough to amortise syscalls, small enough to stay in L2.
 _BATCH_BYTES = 32 << 20  # small files are grouped into tasks of about this many bytes...
@@ -70,7 +69,7 @@ class HashingOptions:
     @property
     def digest_name(self) -> str:
         """The ``algorithm`` each resource carries in the manifest."""
-        base = DIGEST_NAMES[self.hash_type]
+        base = HASH_TYPES[self.hash_type]
         return base if self.shard_size is None else f"{base}-sharded-{self.shard_size}"
 
     def serialization(self) -> dict[str, Any]:

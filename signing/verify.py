@@ -533,12 +533,10 @@ def _verify_artifact_bundle(
     from sigstore.hashes import Hashed
     from sigstore_models.common.v1 import HashAlgorithm
 
-    from signing.hashing import HashingOptions as _Options
-
     usable = _applicable(info, signers)
     if not model_path.is_file():
         raise SigningInputError(f"{info.path} signs a single artifact; {model_path} is not a file")
-    report = hash_model(model_path, _Options())
+    report = hash_model(model_path, HashingOptions())
     digest = bytes.fromhex(report.digests[0][0])
     signed = info.document.get("messageSignature", {}).get("messageDigest", {}).get("digest")
     if signed and base64.b64decode(signed) != digest:
