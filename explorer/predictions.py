@@ -22,7 +22,6 @@ lines that contain the id are parsed. Log sets come from ``--log`` and ``mlprov.
 
 from __future__ import annotations
 
-import glob as globlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -55,14 +54,17 @@ class LogSet:
     mapping: dict[str, Any] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
 
-    def files(self) -> list[str]:
+    def files(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        """Files the patterns match (DuckDB's glob: several times faster than Python's on ``**``)."""
         found: list[str] = []
         for pattern in self.patterns:
-            hits = globlib.glob(pattern, recursive=True) if globlib.has_magic(pattern) else (
-                [pattern] if Path(pattern).is_file() else [
-                    str(p) for p in Path(pattern).rglob("*") if p.is_file()] if Path(pattern).is_dir() else [])
-            found.extend(h for h in hits if Path(h).is_file())
-        return sorted(dict.fromkeys(found))
+            if Path(pattern).is_dir():
+                pattern = str(Path(pattern) / "**" / "*")
+            try:
+                found.extend(str(row[0]) for row in con.execute("SELECT file FROM glob(?)", [pattern]).fetchall())
+            except duckdb.Error:
+                continue
+        return sorted(f for f in dict.fromkeys(found) if Path(f).is_file())
 
 
 @dataclass(slots=True)
@@ -116,11 +118,11 @@ def _absolute(pattern: str, workspace: Path) -> str:
 def find_request(request_id: str, sets: list[LogSet]) -> SearchResult:
     """Every record of ``request_id`` in the log sets (request/response events joined)."""
     result = SearchResult([], [s.name for s in sets])
-    con = duckdb.connect()
+    con = _engine().cursor()  # a cursor per search: the explorer may search from a worker thread
     try:
         found: list[PredictionRecord] = []
         for log in sets:
-            files = log.files()
+            files = log.files(con)
             result.files += len(files)
             if not files:
                 result.problems.append(f"{log.name}: no files match")
@@ -140,6 +142,16 @@ def find_request(request_id: str, sets: list[LogSet]) -> SearchResult:
     finally:
         con.close()
     return result
+
+
+_ENGINE: list[duckdb.DuckDBPyConnection] = []
+
+
+def _engine() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process: opening one costs more than a lookup in a small log."""
+    if not _ENGINE:
+        _ENGINE.append(duckdb.connect())
+    return _ENGINE[0]
 
 
 def _file_type(path: str) -> str:
@@ -176,7 +188,8 @@ def _search_lines(con: duckdb.DuckDBPyConnection, files: list[str], request_id: 
 def _search_table(con: duckdb.DuckDBPyConnection, kind: str, files: list[str], request_id: str, log: LogSet,
                   result: SearchResult) -> list[PredictionRecord]:
     reader = "read_parquet" if kind == "parquet" else "read_csv"
-    options = "hive_partitioning=true, union_by_name=true, filename=true"
+    # filename as a virtual column: the filename=true option costs as much again as the lookup
+    options = "hive_partitioning=true, union_by_name=true"
     # the schema of one file says which columns hold ids: reading every footer first would double the work
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}(?, {options})", [files[:1]]).fetchall()]
     candidates = [str(log.mapping["request_id"]).split(".")[0]] if log.mapping.get("request_id") else [
@@ -188,7 +201,7 @@ def _search_table(con: duckdb.DuckDBPyConnection, kind: str, files: list[str], r
         return []
     where = " OR ".join(f'CAST("{c}" AS VARCHAR) = ?' for c in candidates)
     params = [files, *[request_id] * len(candidates)]
-    cursor = con.execute(f"SELECT * FROM {reader}(?, {options}) WHERE {where}", params)
+    cursor = con.execute(f"SELECT *, filename FROM {reader}(?, {options}) WHERE {where}", params)
     names = [d[0] for d in cursor.description or []]
     records: list[PredictionRecord] = []
     for row in cursor.fetchall():

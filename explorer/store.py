@@ -400,12 +400,17 @@ class LineageStore:
 
     def _edges(self, column: Any, ids: Iterable[str], kinds: Sequence[EdgeKind] | None) -> list[Edge]:
         out: list[Edge] = []
+        wanted = {str(k) for k in kinds} if kinds else None
+        # Out of a few sources, filter kinds here: given `kind IN (...)`, SQLite picks the (kind, target)
+        # index and scans every edge of that kind instead of the few out of these sources.
+        in_sql = wanted is not None and column is EDGES.target
         with self._engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(ids))):
                 stmt = select(EdgeRow).where(column.in_(chunk)).order_by(EDGES.source, EDGES.kind, EDGES.target)
-                if kinds:
-                    stmt = stmt.where(EDGES.kind.in_([str(k) for k in kinds]))
-                out.extend(_edge(row) for row in conn.execute(stmt))
+                if in_sql:
+                    stmt = stmt.where(EDGES.kind.in_(sorted(wanted or ())))
+                edges = (_edge(row) for row in conn.execute(stmt))
+                out.extend(e for e in edges if wanted is None or str(e.kind) in wanted)
         return out
 
     def edges_of_kind(self, kind: EdgeKind) -> list[Edge]:

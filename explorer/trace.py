@@ -221,12 +221,9 @@ def _deployment(walk: _Walk, *, quiet: bool = False) -> str | None:
 
 
 def _deployments(store: LineageStore, endpoint: str, environment: str | None) -> list[Node]:
-    if environment:
-        ids = store.ids_with_prefix(f"deployment:{environment}/{endpoint}", limit=100_000)
-        nodes = list(store.nodes_by_id(ids).values())
-    else:
-        nodes = store.nodes(NodeKind.DEPLOYMENT)
-    return [n for n in nodes if n.properties.get("endpoint") == endpoint]
+    # by kind (indexed); an id-prefix LIKE would scan every node
+    return [n for n in store.nodes(NodeKind.DEPLOYMENT) if n.properties.get("endpoint") == endpoint
+            and (environment is None or n.properties.get("environment") == environment)]
 
 
 def _live_at(node: Node, when: datetime) -> bool:
