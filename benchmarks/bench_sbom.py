@@ -44,30 +44,70 @@ def synthetic_facts(n_deps: int = 200, n_data: int = 50) -> MLModelFacts:
     sha = "a" * 40
     data = {
         f"data:md5:{i:032x}": DataVersion(
-            ref=f"data:md5:{i:032x}", name=f"data/part-{i:03d}.parquet", algorithm="md5", digest=f"{i:032x}",
-            path=f"data/part-{i:03d}.parquet", size=1000 + i, remote="s3://bucket/dvc", contexts=["training"],
+            ref=f"data:md5:{i:032x}",
+            name=f"data/part-{i:03d}.parquet",
+            algorithm="md5",
+            digest=f"{i:032x}",
+            path=f"data/part-{i:03d}.parquet",
+            size=1000 + i,
+            remote="s3://bucket/dvc",
+            contexts=["training"],
         )
         for i in range(n_data)
     }
     refs = sorted(data)
     stages = {
-        "stage:r:prepare@" + sha: PipelineStage("stage:r:prepare@" + sha, "prepare", "python prepare.py", sha,
-                                                {"params.yaml": {"split": 0.2}}, refs[:25], refs[25:]),
-        "stage:r:train@" + sha: PipelineStage("stage:r:train@" + sha, "train", "python train.py", sha,
-                                              {"params.yaml": {"lr": 0.1}}, refs[25:], [], ["stage:r:prepare@" + sha]),
+        "stage:r:prepare@" + sha: PipelineStage(
+            "stage:r:prepare@" + sha,
+            "prepare",
+            "python prepare.py",
+            sha,
+            {"params.yaml": {"split": 0.2}},
+            refs[:25],
+            refs[25:],
+        ),
+        "stage:r:train@" + sha: PipelineStage(
+            "stage:r:train@" + sha,
+            "train",
+            "python train.py",
+            sha,
+            {"params.yaml": {"lr": 0.1}},
+            refs[25:],
+            [],
+            ["stage:r:prepare@" + sha],
+        ),
     }
-    run = TrainingRun("f" * 32, "train", "exp", "1", "2025-01-01T00:00:00Z", "2025-01-01T00:10:00Z", "FINISHED",
-                      {f"p{i}": str(i) for i in range(20)}, [Metric(f"m{i}", i / 7, "evaluation") for i in range(10)],
-                      refs, sha, list(stages))
+    run = TrainingRun(
+        "f" * 32,
+        "train",
+        "exp",
+        "1",
+        "2025-01-01T00:00:00Z",
+        "2025-01-01T00:10:00Z",
+        "FINISHED",
+        {f"p{i}": str(i) for i in range(20)},
+        [Metric(f"m{i}", i / 7, "evaluation") for i in range(10)],
+        refs,
+        sha,
+        list(stages),
+    )
     return MLModelFacts(
-        name="bench-model", version="7", ref="model_version:bench-model/7", registry="mlflow",
-        model_id="m-" + "1" * 32, model_uuid="m-" + "1" * 32, run_id=run.run_id, created="2025-01-01T00:11:00Z",
+        name="bench-model",
+        version="7",
+        ref="model_version:bench-model/7",
+        registry="mlflow",
+        model_id="m-" + "1" * 32,
+        model_uuid="m-" + "1" * 32,
+        run_id=run.run_id,
+        created="2025-01-01T00:11:00Z",
         flavors={"sklearn": {"sklearn_version": "1.9.1"}, "python_function": {}},
-        signature={"inputs": [{"type": "double", "name": f"f{i}"} for i in range(30)],
-                   "outputs": [{"type": "long"}]},
+        signature={"inputs": [{"type": "double", "name": f"f{i}"} for i in range(30)], "outputs": [{"type": "long"}]},
         files=[ArtifactFile(f"file{i}", f"{i:064x}", i) for i in range(8)],
         requirements=[Requirement(f"package-{i}", "pypi", f"1.{i}.0", f"package-{i}==1.{i}.0") for i in range(n_deps)],
-        runs=[run], data=data, stages=stages, commits={sha: Commit(sha, "https://example.com/r.git")},
+        runs=[run],
+        data=data,
+        stages=stages,
+        commits={sha: Commit(sha, "https://example.com/r.git")},
     )
 
 

@@ -126,3 +126,15 @@ def test_bom_facts_of_third_party_bom_without_mlflow_identity() -> None:
     assert bom.id == "bom:urn:uuid:ed5c5ba0-2be6-4b58-ac29-01a7fd375123"
     assert facts.edges == []  # a Hugging Face model mlprov cannot tie to a lineage node: no edge invented
     assert facts.gaps[0].kind == "unresolved_bom_subject" and "Llama-2-7b" in facts.gaps[0].reason
+
+
+def test_sbom_never_imports_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sbom.cyclonedx, sbom.validate, sbom.reader, sbom.spdx, sbom.lineage_facts, sbom.generate;"
+        "print('textual' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
