@@ -202,7 +202,7 @@ def _unshare_available() -> bool:
 
 
 def test_verification_needs_no_network(fixtures_dir: Path, tmp_path: Path) -> None:
-    """Run the real CLI in a network namespace without interfaces: keyless verification still works."""
+    """Run the real CLI in a network namespace without interfaces: all three methods still verify."""
     if not _unshare_available():
         pytest.skip("unshare --net is not available here (no user namespaces)")
     model = fixtures_dir / "model-transparency" / "v1.1.0-sigstore"
@@ -211,16 +211,18 @@ def test_verification_needs_no_network(fixtures_dir: Path, tmp_path: Path) -> No
     code = "import sys; from explorer.cli import main; sys.exit(main())"
     base = ["unshare", "--net", "--map-root-user", sys.executable, "-c", code, "-w", str(tmp_path)]
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    ok = subprocess.run(
-        [*base, "verify", model, "--identity", IBM_IDENTITY, "--issuer", IBM_ISSUER],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert ok.returncode == 0, ok.stderr
-    assert "2 files match the signature by stefanb@us.ibm.com" in ok.stdout
+    mt = fixtures_dir / "model-transparency"
+    checks = {
+        "v1.1.0-sigstore": ["--identity", IBM_IDENTITY, "--issuer", IBM_ISSUER],
+        "v1.1.0-elliptic-key": ["--public-key", str(mt / "keys" / "signing-key-pub.pem")],
+        "v1.1.0-certificate": ["--cert-chain", str(mt / "keys" / "ca-cert.pem"), "--cert-identity", "intermediate-ca"],
+    }
+    for folder, options in checks.items():
+        ok = subprocess.run(
+            [*base, "verify", mt / folder, *options], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert ok.returncode == 0, ok.stderr
+        assert "2 files match the signature by" in ok.stdout
     # The namespace really is offline: refreshing trust over TUF fails there.
     refresh = subprocess.run(
         [*base, "verify", model, "--identity", IBM_IDENTITY, "--issuer", IBM_ISSUER, "--refresh-trust"],
