@@ -71,7 +71,7 @@ def build_graph(dest: Path) -> int:
             return sum(c.count for c in store.count_by_kind())
     store = LineageStore.open(f"sqlite:///{db}")
     facts = Facts()
-    for c in range(30_000):
+    for c in range(35_200):  # with the rest below: 100,000 nodes
         sha = f"{c:040x}"
         facts.add_node(Node(f"commit:{sha}", NodeKind.COMMIT, f"{sha[:8]} change {c}",
                             {"sha": sha, "message": f"change {c}", "committed_at": "2026-01-01T00:00:00Z"}))
