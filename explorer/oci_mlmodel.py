@@ -67,10 +67,11 @@ def scan_layer(chunks: Iterator[bytes], media_type: str, layer: str) -> tuple[li
     """MLmodel files in one layer, and a one-line reason when the layer could not be read."""
     if media_type not in TAR_TYPES:
         return [], f"layer {layer[:19]} has media type {media_type}: not scanned for MLmodel"
-    mode = "r|gz" if "gzip" in media_type else "r|"
+    gzip = "gzip" in media_type
     small: dict[str, bytes] = {}
     try:
-        with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(chunks), 1 << 20), mode=mode) as tar:
+        stream = io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+        with tarfile.open(fileobj=stream, mode="r|gz" if gzip else "r|") as tar:
             for member in tar:
                 name = posixpath.basename(member.name)
                 if name in WANTED and member.isfile() and member.size <= MAX_SMALL_FILE:

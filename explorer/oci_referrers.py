@@ -24,7 +24,8 @@ FALLBACK_SUFFIXES = {".sig": "signature", ".att": "attestation", ".sbom": "sbom"
 class ImageRepository(Protocol):
     """What the OCI source reads: a registry repository or an image layout directory."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def tags(self) -> list[str]: ...
     def manifest(self, reference: str) -> Fetched: ...
