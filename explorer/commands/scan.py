@@ -87,7 +87,7 @@ def scan(
     else:
         out = Console(highlight=False)
         for r in reports:
-            if r.error:
+            if r.error or (r.unchanged and r.origin.startswith("link:")):
                 continue
             state = "up to date" if r.unchanged else f"{r.nodes} nodes, {r.edges} edges, {len(r.gaps)} gaps"
             out.print(f"[bold]{r.origin}[/]: {state} ({r.seconds:.2f} s)")
