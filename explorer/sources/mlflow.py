@@ -140,16 +140,18 @@ class _Scan:
         exp_fps = {e.experiment_id: e.fingerprint() for e in experiments}
         builder = FactsBuilder(self.source.display, experiments_by_id(experiments))
         open_runs = list(prev.get("open", []))
-        self.progress.start("compare MLflow runs with the last scan")
-        run_fps = self.reader.run_fingerprints(prev.get("runs", {}), prev.get("watermark"), open_runs)
         old_runs: dict[str, str] = prev.get("runs", {})
-        changed_runs = [r for r, fp in run_fps.items() if old_runs.get(r) != fp]
+        changed_runs: list[str] | None = None  # None: a first scan reads every run, fingerprints on the way
+        if prev:
+            self.progress.start("compare MLflow runs with the last scan")
+            run_fps = self.reader.run_fingerprints(old_runs, prev.get("watermark"), open_runs)
+            changed_runs = [r for r, fp in run_fps.items() if old_runs.get(r) != fp]
         models = self.reader.logged_models()
         old_models: dict[str, str] = prev.get("models", {})
         changed_models = [m for m in models if old_models.get(m.model_id) != m.fingerprint()]
         versions = self.reader.model_versions()
         old_versions: dict[str, str] = prev.get("versions", {})
-        touched = set(changed_runs)
+        touched = set(changed_runs or [])
         changed_versions = [
             v for v in versions if old_versions.get(v.key) != v.fingerprint() or (v.run_id or "") in touched
         ]
@@ -158,7 +160,7 @@ class _Scan:
             for e in experiments
             if prev.get("experiments", {}).get(e.experiment_id) != exp_fps[e.experiment_id]
         ]
-        if not (changed_runs or changed_models or changed_versions or changed_exps):
+        if not (changed_runs is None or changed_runs or changed_models or changed_versions or changed_exps):
             return
         full = not prev
         self.cursor = {
@@ -176,10 +178,10 @@ class _Scan:
         for exp in changed_exps:
             builder.experiment(facts, exp)
         first = True
-        for chunk in self._run_chunks(changed_runs, len(run_fps)):
+        for chunk in self._run_chunks(changed_runs, len(old_runs)):
             for run in chunk:
                 builder.run(facts, run)
-                self._remember_run(run, run_fps.get(run.run_id))
+                self._remember_run(run)
             yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
             facts, first = Facts(), False
         self._models_and_versions(facts, builder, models, changed_models, changed_versions)
@@ -195,16 +197,18 @@ class _Scan:
         out["open"] = sorted(set(out["open"]))
         return out
 
-    def _run_chunks(self, changed: list[str], total: int) -> Iterator[list[RunRecord]]:
-        if not changed:
+    def _run_chunks(self, changed: list[str] | None, known: int) -> Iterator[list[RunRecord]]:
+        """Records of the changed runs (all runs when None), in batches of :data:`RUNS_PER_BATCH`."""
+        if changed == []:
             return
-        self.progress.start(f"read {len(changed)} MLflow runs", len(changed))
+        self.progress.start(f"read {len(changed) if changed is not None else 'all'} MLflow runs",
+                            len(changed) if changed is not None else None)
         # reading every run set-wise is cheaper than thousands of id lookups once most changed
-        ids = None if len(changed) * 2 > total else changed
-        wanted = set(changed)
+        ids = None if changed is None or len(changed) * 2 > known else changed
+        wanted = None if changed is None else set(changed)
         chunk: list[RunRecord] = []
         for run in self.reader.runs(ids):
-            if run.run_id not in wanted:
+            if wanted is not None and run.run_id not in wanted:
                 continue
             chunk.append(run)
             if len(chunk) >= RUNS_PER_BATCH:
@@ -215,9 +219,8 @@ class _Scan:
             self.progress.advance(len(chunk))
             yield chunk
 
-    def _remember_run(self, run: RunRecord, fingerprint: str | None) -> None:
-        if fingerprint is not None:
-            self.cursor["runs"][run.run_id] = fingerprint
+    def _remember_run(self, run: RunRecord) -> None:
+        self.cursor["runs"][run.run_id] = run.fingerprint
         open_runs: list[str] = self.cursor["open"]
         if (run.status or "") in OPEN_RUN_STATES:
             open_runs.append(run.run_id)

@@ -19,6 +19,8 @@ import yaml
 
 from explorer.sources.mlflow_uri import local_path, redact
 
+# libyaml's safe loader when present: same safety, ~10x faster on 100s of MLmodel files
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MLMODEL = "MLmodel"
 ENV_FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
 MAX_HASHED_BYTES = 4 << 30  # larger files are listed with their size but not hashed
@@ -62,7 +64,7 @@ def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> Mod
         )
     out = ModelFiles()
     try:
-        loaded = yaml.safe_load(mlmodel_path.read_text(encoding="utf-8"))
+        loaded = yaml.load(mlmodel_path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         out.problem, out.problem_kind = f"malformed MLmodel at {where}: {first}", "malformed_mlmodel"
@@ -79,7 +81,7 @@ def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> Mod
     env_text = _text(directory / "python_env.yaml")
     if env_text is not None:
         try:
-            env = yaml.safe_load(env_text)
+            env = yaml.load(env_text, Loader=_SAFE_LOADER)
         except yaml.YAMLError:
             env = None
         if isinstance(env, dict):

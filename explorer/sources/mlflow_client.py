@@ -90,7 +90,7 @@ class ClientTrackingReader:
             for run in open_runs:
                 if run not in self._cache:
                     self._get(run)
-        return {run: _fingerprint(rec) for run, rec in self._cache.items()}
+        return {run: rec.fingerprint for run, rec in self._cache.items()}
 
     def _search(self, filter_string: str) -> None:
         from mlflow.entities import ViewType
@@ -121,7 +121,11 @@ class ClientTrackingReader:
 
     def runs(self, run_ids: list[str] | None) -> Iterator[RunRecord]:
         if run_ids is None:
-            yield from self._cache.values()
+            if not self._cache:
+                if not self._experiment_ids:
+                    self.experiments()
+                self._search("")
+            yield from list(self._cache.values())
             return
         for run in run_ids:
             record = self._cache.get(run) or self._get(run)
@@ -204,7 +208,7 @@ def _run_record(run: Any) -> RunRecord:
             DatasetInput(ds.name, ds.digest, ds.source_type, ds.source, ds.schema, ds.profile, context)
         )
     inputs.sort(key=lambda d: (d.context or "", d.name, d.digest))
-    return RunRecord(
+    record = RunRecord(
         run_id=info.run_id,
         experiment_id=str(info.experiment_id),
         name=info.run_name,
@@ -219,6 +223,8 @@ def _run_record(run: Any) -> RunRecord:
         tags=dict(data.tags),
         inputs=inputs,
     )
+    record.fingerprint = _fingerprint(record)
+    return record
 
 
 def _fingerprint(run: RunRecord) -> str:

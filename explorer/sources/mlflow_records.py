@@ -68,6 +68,7 @@ class RunRecord:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     inputs: list[DatasetInput] = field(default_factory=list)
+    fingerprint: str = ""  # set by the reader: equal to what its run_fingerprints says for this run
 
 
 @dataclass(slots=True)
