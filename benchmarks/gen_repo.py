@@ -15,7 +15,7 @@ BASE_TIME = 1_767_225_600
 
 
 def _md5(*parts: object) -> str:
-    return hashlib.md5("/".join(map(str, parts)).encode()).hexdigest()  # noqa: S324 - ids, not security
+    return hashlib.md5("/".join(map(str, parts)).encode()).hexdigest()
 
 
 def lock_text(version: int, stages: int = 4, files: int = 10) -> str:

@@ -14,7 +14,7 @@ class SourceError(Exception):
     """A source cannot be read at all (not a repository, server down): one line naming it."""
 
 
-class ScanCancelled(Exception):  # noqa: N818 - a control-flow signal, not an error
+class ScanCancelled(Exception):
     """The user cancelled the scan; what was committed before stays."""
 
 
