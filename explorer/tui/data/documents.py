@@ -110,6 +110,8 @@ def _ref(value: Any) -> str:
 
 
 def _section(title: str, value: Any) -> Section:
+    if value in ([], {}, None):
+        return Section(title, ["change"], [])
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
         columns = list(dict.fromkeys(k for v in value for k in v))
         return Section(title, columns, [[one_line(v.get(c)) for c in columns] for v in value])

@@ -130,8 +130,9 @@ class DiffScreen(ExplorerScreen):
                 table.add_column(column)
             for row in section.rows or [["(no change)", *[""] * (len(section.columns) - 1)]]:
                 table.add_row(*(Text(clip(cell, CELL)) for cell in row))
-        if event.sections:
-            self.query_one("#diff-section-0", DataTable).focus()
+        changed = [i for i, section in enumerate(event.sections) if section.rows]
+        if changed:
+            self.query_one(f"#diff-section-{changed[0]}", DataTable).focus()
 
     @on(DataTable.RowSelected)
     def _show_row(self, event: DataTable.RowSelected) -> None:

@@ -1,0 +1,155 @@
+"""The node view: properties, params and metrics tables, the lazy lineage tree, evidence, history."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from explorer.config import Settings
+from explorer.graph import Direction
+from explorer.lineage import EdgeKind, NodeKind
+from explorer.store import LineageStore
+from explorer.tui.screens.node import NodeScreen
+from explorer.tui.screens.value import ValueScreen
+from explorer.tui.widgets.breadcrumb import Breadcrumb
+from explorer.tui.widgets.evidence import EvidencePanel
+from explorer.tui.widgets.key_values import KeyValueTable
+from explorer.tui.widgets.lineage_tree import LineageTree
+from tests.tui.factory import SIZE, make_app, pilot_test, settle
+
+VERSION = "model_version:churn-model/v2.0.0"
+
+
+async def _open(app, pilot, node_id: str) -> NodeScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    app.open_node(node_id)
+    await settle(pilot)
+    assert isinstance(app.screen, NodeScreen)
+    return app.screen
+
+
+@pilot_test
+async def test_properties_and_tree_of_a_version(store: LineageStore, workspace_settings: Settings) -> None:
+    upstream = [e for e in store.edges_from([VERSION]) if e.kind != EdgeKind.PARENT]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        props = dict(screen.query_one("#properties", KeyValueTable).items)
+        assert props["id"] == VERSION and props["version"] == "v2.0.0" and props["registry"] == "gto"
+        tree = screen.query_one(LineageTree)
+        assert tree.root.data is not None and tree.root.data.node_id == VERSION
+        children = [c.data for c in tree.root.children if c.data is not None and c.data.edge is not None]
+        assert sorted(c.node_id for c in children) == sorted(e.target for e in upstream)
+        assert screen.query_one(Breadcrumb).labels == ["churn-model v2.0.0 [model_version]"]
+
+
+@pilot_test
+async def test_params_and_metrics_tables_of_a_run(store: LineageStore, workspace_settings: Settings) -> None:
+    run = store.nodes(NodeKind.RUN)[0]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, run.id)
+        params = dict(screen.query_one("#params", KeyValueTable).items)
+        metrics = dict(screen.query_one("#metrics", KeyValueTable).items)
+        assert params == run.properties["params"] and params
+        assert metrics == run.properties["metrics"]
+        assert "params" not in dict(screen.query_one("#properties", KeyValueTable).items)
+
+
+@pilot_test
+async def test_expand_lazily_and_show_evidence(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        registers = next(c for c in tree.root.children if c.data and c.data.edge and c.data.edge.kind == "registers")
+        assert not registers.children  # nothing below is loaded before it is expanded
+        tree.move_cursor(registers)
+        await pilot.press("space")
+        await settle(pilot)
+        below = [c.data.node_id for c in registers.children if c.data is not None]
+        assert below and all(n.startswith("stage:") for n in below)  # model.pkl generated_by the train stage
+        evidence = str(screen.query_one(EvidencePanel).render())
+        edge = registers.data.edge  # type: ignore[union-attr]
+        assert edge is not None and edge.evidence.locator[:30] in evidence and "said by gto" in evidence
+
+
+@pilot_test
+async def test_toggle_direction(store: LineageStore, workspace_settings: Settings) -> None:
+    data = next(e.target for e in store.edges_from([VERSION], [EdgeKind.REGISTERS]))
+    downstream = {e.source for e in store.edges_to([data])}
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, data)
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.direction == Direction.DOWN and screen.has_class("-downstream")
+        tree = screen.query_one(LineageTree)
+        assert {c.data.node_id for c in tree.root.children if c.data and c.data.edge} == downstream
+        assert VERSION in downstream
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.direction == Direction.UP and not screen.has_class("-downstream")
+
+
+@pilot_test
+async def test_follow_back_and_forward(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        target = tree.root.children[-1].data.node_id  # type: ignore[union-attr]
+        tree.move_cursor(tree.root.children[-1])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.node_id == target
+        assert len(screen.query_one(Breadcrumb).labels) == 2
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.node_id == VERSION
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.node_id == target
+        assert screen.history.trail == [VERSION, target]
+
+
+@pilot_test
+async def test_enter_on_a_property_shows_it_whole(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        table = screen.query_one("#properties", KeyValueTable)
+        history_row = [name for name, _ in table.items].index("stage_history")
+        table.focus()
+        table.move_cursor(row=history_row)
+        cell = str(table.get_row_at(history_row)[1])
+        assert cell.endswith("…")  # cut at 80 columns, with an ellipsis
+        await pilot.press("enter")
+        assert isinstance(app.screen, ValueScreen)
+        assert app.screen.value == store.node(VERSION).properties["stage_history"]  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert isinstance(app.screen, NodeScreen)
+
+
+@pilot_test
+async def test_find_in_view(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input) and app.focused.id == "node-find"
+        await pilot.press(*"model.pkl")
+        tree = screen.query_one(LineageTree)
+        assert tree.cursor_node is not None and "model.pkl" in tree.cursor_node.data.label  # type: ignore[union-attr]
+        assert [n for n, _ in screen.query_one("#properties", KeyValueTable).items] == ["artifact_path"]
+        await pilot.press("escape")
+        assert not screen.query_one("#node-find", Input).has_class("-open")
+        assert len(screen.query_one("#properties", KeyValueTable).items) > 5
+
+
+@pilot_test
+async def test_unknown_node(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, "commit:" + "0" * 40)
+        assert screen.detail is None
+        assert "not in the store" in screen.query_one(Breadcrumb).labels[-1]

@@ -1,0 +1,138 @@
+"""Trace a logged prediction and diff versions from the explorer, over the sample's planted incident."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from textual.widgets import DataTable, Input, Label
+
+from explorer.config import Settings
+from explorer.store import LineageStore
+from explorer.tui.screens.diff import DiffScreen
+from explorer.tui.screens.node import NodeScreen
+from explorer.tui.screens.trace import TraceScreen
+from explorer.tui.widgets.evidence import EvidencePanel
+from explorer.tui.widgets.models_table import ModelsTable
+from tests.tui.factory import SIZE, make_app, pilot_test, settle
+
+INCIDENT = "req-7f3a9c2e"  # sample_data.serving: served by the v4 canary
+
+
+@pilot_test
+async def test_trace_a_request_id(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, TraceScreen) and isinstance(app.focused, Input)
+        await pilot.press(*INCIDENT, "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "done" and screen.view is not None
+        kinds = [h.kind for h in screen.view.hops]
+        for kind in ("prediction", "deployment", "image", "model_version", "run", "commit"):
+            assert kind in kinds, kinds
+        assert screen.view.model_version == "model_version:churn-model/4"
+        table = screen.query_one("#trace-hops", DataTable)
+        assert table.row_count == len(screen.view.hops)
+        table.move_cursor(row=kinds.index("deployment"))
+        await pilot.pause()
+        assert "said by" in str(screen.query_one(EvidencePanel).render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NodeScreen) and app.screen.node_id.startswith("deployment:")
+        await pilot.press("escape")
+        await pilot.press("d")  # diff the traced version against the one before
+        await settle(pilot)
+        assert isinstance(app.screen, DiffScreen)
+        assert app.screen.query_one("#diff-a", Input).value == "model_version:churn-model/3"
+        assert app.screen.query_one("#diff-b", Input).value == "model_version:churn-model/4"
+
+
+@pilot_test
+async def test_trace_a_pasted_log_line(store: LineageStore, workspace_settings: Settings) -> None:
+    line = '{"req_id": "%s", "unknown": true}' % INCIDENT
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen(line))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TraceScreen)
+        # a line of no known format is refused with the reason, not traced by guess
+        assert screen.state == "failed"
+        assert "no known log format" in str(screen.query_one("#trace-status", Label).render())
+
+
+@pilot_test
+async def test_unknown_request_id(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen("req-does-not-exist"))
+        await settle(pilot)
+        assert app.screen.state == "failed"  # type: ignore[attr-defined]
+        assert "in no prediction log" in str(app.screen.query_one("#trace-status", Label).render())
+
+
+@pilot_test
+async def test_trace_not_available(
+    store: LineageStore, workspace_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "explorer.trace", None)  # as if the module were not installed
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen(INCIDENT))
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state == "unavailable" and screen.has_class("-unavailable")  # type: ignore[attr-defined]
+        assert "Trace is not available" in str(screen.query_one("#trace-status", Label).render())
+        assert not screen.query_one("#trace-hops", DataTable).display
+
+
+@pilot_test
+async def test_diff_previous_from_models(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        table.move_cursor(row=[r.id for r in table.shown].index("model_version:churn-model/v1.1.0"))
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiffScreen) and screen.state == "done"
+        titles = [s.title for s in screen.sections]
+        assert {"params", "metrics", "data", "commits"} <= set(titles)
+        data = next(s for s in screen.sections if s.title == "data")
+        assert data.rows, "v1.0.0 → v1.1.0 changed the prepared data"
+        tables = list(screen.query(DataTable))
+        assert len(tables) == len(screen.sections)
+        await pilot.press("enter")  # a cut cell: Enter shows the whole row
+        assert type(app.screen).__name__ == "ValueScreen"
+
+
+@pilot_test
+async def test_first_version_has_nothing_before(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_diff_previous("model_version:churn-model/1")
+        await settle(pilot)
+        assert not isinstance(app.screen, DiffScreen)
+        assert any("no earlier version" in n.message for n in app._notifications)
+
+
+@pilot_test
+async def test_diff_not_available(
+    store: LineageStore, workspace_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "explorer.diff", None)
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(DiffScreen("model_version:churn-model/1", "model_version:churn-model/2"))
+        await settle(pilot)
+        assert app.screen.state == "unavailable"  # type: ignore[attr-defined]
+        assert "Diff is not available" in str(app.screen.query_one("#diff-status", Label).render())
