@@ -173,11 +173,6 @@ def normalize_ignore(path: str) -> str:
     return "/".join(parts)
 
 
-def is_ignored(name: str, ignores: Iterable[str]) -> bool:
-    """Whether a manifest name is an ignored path or lies under one (by whole components)."""
-    return any(name == ig or name.startswith(ig + "/") for ig in ignores if ig)
-
-
 def list_model_files(root: Path, options: HashingOptions) -> list[ModelFile]:
     """Every file of the model that will be hashed, in manifest-name order.
 
@@ -196,18 +191,20 @@ def list_model_files(root: Path, options: HashingOptions) -> list[ModelFile]:
         return [ModelFile(".", os.path.abspath(root), FileStamp.of(st))]
     if not stat.S_ISDIR(st.st_mode):
         raise UnhashableEntry(".", f"{root} is neither a file nor a directory")
-    ignores = [normalize_ignore(p) for p in options.ignore_paths]
+    ignores = {normalize_ignore(p) for p in options.ignore_paths} - {""}
     # Absolute paths: they key the digest cache, which must not depend on the current directory.
     files = list(_walk(os.path.abspath(root), "", ignores, options.allow_symlinks))
     files.sort(key=lambda f: f.name)
     return files
 
 
-def _walk(directory: str, prefix: str, ignores: list[str], allow_symlinks: bool) -> Iterator[ModelFile]:
+def _walk(directory: str, prefix: str, ignores: set[str], allow_symlinks: bool) -> Iterator[ModelFile]:
+    """Files under ``directory``; ``ignores`` holds only the ignore paths that lie below it, so a
+    subtree without any (the common case) costs one set lookup per entry."""
     with os.scandir(directory) as entries:
         for entry in entries:
             name = f"{prefix}{entry.name}"
-            if is_ignored(name, ignores):
+            if name in ignores:  # a whole ignored subtree is pruned here, never walked
                 continue
             if entry.is_symlink():
                 if not allow_symlinks:
@@ -223,7 +220,8 @@ def _walk(directory: str, prefix: str, ignores: list[str], allow_symlinks: bool)
             else:
                 st = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
-                yield from _walk(entry.path, name + "/", ignores, allow_symlinks)
+                below = {ig for ig in ignores if ig.startswith(name + "/")} if ignores else ignores
+                yield from _walk(entry.path, name + "/", below, allow_symlinks)
             elif stat.S_ISREG(st.st_mode):
                 yield ModelFile(name, entry.path, FileStamp.of(st))
             else:

@@ -113,3 +113,13 @@ def test_ignore_paths_resolve_from_cwd_or_model_root(model: Path, monkeypatch: p
         "tokenizer.txt",
         "weights",
     ]
+
+
+def test_nested_ignore_path_matches_upstream(model: Path) -> None:
+    (model / "weights" / "cache").mkdir()
+    (model / "weights" / "cache" / "tmp.bin").write_bytes(b"scratch")
+    ignores = ("weights/shard-00002.bin", "weights/cache", ".gitattributes")
+    ours = hash_model(model, HashingOptions(ignore_paths=ignores))
+    theirs = upstream_hashing.Config().set_ignored_paths(paths=list(ignores)).hash(model)
+    assert _descriptors(ours.manifest()) == _descriptors(theirs)
+    assert [f.name for f in ours.files] == ["config.json", "tokenizer.txt", "weights/shard-00001.bin"]
