@@ -20,7 +20,6 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,24 +111,44 @@ def build_store(root: Path, runs: int, versions: int) -> str:
 
 
 def plain_sql_read(db: Path) -> int:
-    """The same facts by SQL: runs with params, latest metrics and tags; versions with aliases; models."""
+    """The same facts by plain SQL (sqlite3, no ORM): what the source reads from the database, into dicts.
+
+    Experiments; runs with params, latest metrics, tags and dataset inputs (with their context);
+    logged models with tags, params and metrics; versions with tags and aliases.
+    """
     con = sqlite3.connect(db)
+    experiments = con.execute("SELECT * FROM experiments").fetchall()
     runs: dict[str, dict[str, Any]] = {}
     for row in con.execute("SELECT run_uuid, name, status, user_id, start_time, end_time, lifecycle_stage,"
-                           " artifact_uri, experiment_id FROM runs"):
-        runs[row[0]] = {"info": row, "params": {}, "metrics": {}, "tags": {}}
+                           " artifact_uri, experiment_id, deleted_time FROM runs"):
+        runs[row[0]] = {"info": row, "params": {}, "metrics": {}, "tags": {}, "inputs": []}
     for table, bucket in (("params", "params"), ("tags", "tags")):
         for key, value, run in con.execute(f"SELECT key, value, run_uuid FROM {table}"):
             runs[run][bucket][key] = value
     for key, value, run in con.execute("SELECT key, value, run_uuid FROM latest_metrics"):
         runs[run]["metrics"][key] = value
-    versions = con.execute("SELECT * FROM model_versions").fetchall()
-    aliases: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for row in con.execute(
+        "SELECT i.destination_id, d.name, d.digest, d.dataset_source_type, d.dataset_source, t.value"
+        " FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id LEFT JOIN input_tags t"
+        " ON t.input_uuid = i.input_uuid AND t.name = 'mlflow.data.context'"
+        " WHERE i.source_type = 'DATASET' AND i.destination_type = 'RUN'"
+    ):
+        runs[row[0]]["inputs"].append(row[1:])
+    models = {row[0]: {"row": row, "tags": {}, "params": {}, "metrics": {}}
+              for row in con.execute("SELECT * FROM logged_models")}
+    for table, columns, bucket in (("logged_model_tags", "tag_key, tag_value", "tags"),
+                                   ("logged_model_params", "param_key, param_value", "params"),
+                                   ("logged_model_metrics", "metric_name, metric_value", "metrics")):
+        for model, key, value in con.execute(f"SELECT model_id, {columns} FROM {table}"):
+            models[model][bucket][key] = value
+    versions = {(row[0], row[1]): {"row": row, "tags": {}, "aliases": []}
+                for row in con.execute("SELECT * FROM model_versions")}
+    for name, version, key, value in con.execute("SELECT name, version, key, value FROM model_version_tags"):
+        versions[(name, version)]["tags"][key] = value
     for alias, version, name in con.execute("SELECT alias, version, name FROM registered_model_aliases"):
-        aliases[(name, version)].append(alias)
-    models = con.execute("SELECT * FROM logged_models").fetchall()
+        versions[(name, version)]["aliases"].append(alias)
     con.close()
-    return len(runs) + len(versions) + len(models)
+    return len(experiments) + len(runs) + len(versions) + len(models)
 
 
 def search_runs(uri: str) -> int:

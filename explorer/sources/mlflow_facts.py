@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from explorer.lineage import (
@@ -44,9 +44,11 @@ _DROPPED_TAGS = frozenset({TAG_GIT_DIFF, "mlflow.log-model.history"})
 
 
 def rfc3339(ms: int | None) -> str | None:
+    """Epoch milliseconds as RFC 3339 UTC (``2026-01-01T00:00:00.000Z``); twice per run, so kept cheap."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    seconds, millis = divmod(int(ms), 1000)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
 
 
 def _put(props: dict[str, Any], key: str, value: Any) -> None:

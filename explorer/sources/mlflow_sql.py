@@ -8,6 +8,7 @@ and the caller falls back to the client. Nothing here imports mlflow.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -28,7 +29,6 @@ from explorer.sources.mlflow_records import (
     ModelVersionRecord,
     RunRecord,
     chunks,
-    digest,
 )
 
 # alembic revisions of MLflow's tracking schema from 3.0 (logged_models added, 400f98739977)
@@ -379,8 +379,12 @@ class SqlTrackingReader:
 
 
 def run_fingerprint(state: tuple[Any, ...], *aggregates: tuple[int, ...] | None) -> str:
-    """One run's fingerprint: its state columns and (count, size) of each child table, or None."""
-    return digest(state, *aggregates)
+    """One run's fingerprint: its state columns and (count, size...) of each child table, or None.
+
+    Joined as text, not ``repr`` of tuples: it is computed for every run on every rescan.
+    """
+    text = "|".join(map(str, (*state, *aggregates)))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _metric_aggregate(times: list[tuple[int, int]]) -> tuple[int, ...]:
