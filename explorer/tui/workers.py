@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
@@ -22,8 +21,8 @@ class ForwardsWorkerFailures:
     ``Worker.StateChanged`` does not bubble, so each worker owner forwards it as :class:`WorkerFailed`.
     """
 
-    @on(Worker.StateChanged)
-    def _forward_failure(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Named by convention (not ``@on``): a plain mixin's decorated handlers are not collected."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.worker_failed(event.worker, event.worker.error)
             self.post_message(WorkerFailed(event.worker, event.worker.error))  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -52,16 +53,29 @@ async def test_trace_a_request_id(store: LineageStore, workspace_settings: Setti
 
 @pilot_test
 async def test_trace_a_pasted_log_line(store: LineageStore, workspace_settings: Settings) -> None:
-    line = '{"req_id": "%s", "unknown": true}' % INCIDENT
+    logs = sorted((workspace_settings.workspace / "logs" / "kserve").rglob("*.jsonl"))
+    line = next(x for f in logs for x in f.read_text().splitlines() if INCIDENT in x and "request" in x)
     app = make_app(store, workspace_settings)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.push_screen(TraceScreen(line))
+        app.push_screen(TraceScreen(line))  # the whole KServe CloudEvent, as copied from a log
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TraceScreen) and screen.state == "done" and screen.view is not None
+        assert screen.view.root == f"prediction:{INCIDENT}"
+        assert screen.view.model_version == "model_version:churn-model/4"
+
+
+@pilot_test
+async def test_a_line_of_no_known_format(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen(json.dumps({"id": INCIDENT, "unknown": True})))
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, TraceScreen)
-        # a line of no known format is refused with the reason, not traced by guess
-        assert screen.state == "failed"
+        assert screen.state == "failed"  # refused with the reason, never traced by guess
         assert "no known log format" in str(screen.query_one("#trace-status", Label).render())
 
 

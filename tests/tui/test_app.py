@@ -1,0 +1,191 @@
+"""App-wide behaviour: keys and their ids, remapping, help, palette, theme, long tasks, failure reports."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from explorer.config import Settings
+from explorer.lineage import EdgeKind
+from explorer.store import LineageStore
+from explorer.tui.app import ExplorerApp
+from explorer.tui.screens.help import HelpScreen
+from explorer.tui.screens.node import NodeScreen
+from explorer.tui.screens.save import SavePathScreen
+from explorer.tui.screens.trace import TraceScreen
+from explorer.tui.tasks import TaskOutcome
+from explorer.tui.widgets.models_table import ModelsTable
+from explorer.tui.widgets.task_bar import TaskBar
+from tests.tui.factory import SIZE, make_app, pilot_test, settle
+
+
+def test_every_binding_has_an_id_and_a_tooltip(store: LineageStore, workspace_settings: Settings) -> None:
+    app = ExplorerApp(store, workspace_settings)
+    for where, bindings in app.binding_groups():
+        for binding in bindings:
+            assert binding.id, f"{where}: {binding.key} has no id"
+            assert binding.tooltip, f"{where}: {binding.id} has no tooltip"
+
+
+@pilot_test
+async def test_help_lists_every_key(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        expected = sum(len(b) for _, b in app.binding_groups())
+        assert table.row_count == expected
+        ids = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert {"open-trace", "node-direction", "models-filter", "scan", "bom", "verify"} <= ids
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_keys_remapped_from_mlprov_toml(store: LineageStore, workspace_settings: Settings) -> None:
+    workspace_settings.config["keys"] = {"open-trace": "ctrl+r", "no-such-binding": "z"}
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("no binding with id 'no-such-binding'" in n.message for n in app._notifications)
+        await pilot.press("t")
+        assert not isinstance(app.screen, TraceScreen)
+        await pilot.press("ctrl+r")
+        assert isinstance(app.screen, TraceScreen)
+        await pilot.press("escape", "question_mark")
+        table = app.screen.query_one(DataTable)
+        row = next(table.get_row_at(i) for i in range(table.row_count) if str(table.get_row_at(i)[3]) == "open-trace")
+        assert str(row[1]) == "ctrl+r"
+
+
+@pilot_test
+async def test_palette_jumps_to_a_node(store: LineageStore, workspace_settings: Settings) -> None:
+    stage = next(n for n in store.search("train", kinds=["stage"]))
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*stage.id[:40])  # an id prefix
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NodeScreen)
+        assert app.screen.node_id.startswith(stage.id[:40])
+
+
+@pilot_test
+async def test_palette_runs_an_action(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"trace a pred")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TraceScreen)
+
+
+@pilot_test
+async def test_theme_toggle(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "mlprov-dark"
+        await pilot.press("T")
+        assert app.theme == "mlprov-light"
+
+
+@pilot_test
+async def test_scan_from_the_explorer_refreshes(
+    scanned_workspace: Path, workspace_settings: Settings, tmp_path: Path
+) -> None:
+    # an empty store: the scan fills it and the models home shows what it found
+    settings = Settings(workspace_settings.workspace, f"sqlite:///{tmp_path / 'fresh.db'}", workspace_settings.config)
+    with LineageStore.open(settings.db_url) as fresh:
+        app = make_app(fresh, settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(ModelsTable)
+            assert table.row_count == 0
+            await pilot.press("s")
+            await settle(pilot, rounds=8)
+            assert app.task_state is None
+            assert table.row_count >= 8
+            assert any(n.message.startswith("scan:") for n in app._notifications)
+
+
+@pilot_test
+async def test_generate_and_save_a_bom(store: LineageStore, workspace_settings: Settings, tmp_path: Path) -> None:
+    version = "model_version:churn-model/4"
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_node(version)
+        await settle(pilot)
+        await pilot.press("b")
+        assert isinstance(app.screen, SavePathScreen)
+        path_input = app.screen.query_one(Input)
+        assert path_input.value.endswith("boms/churn-model-4.cdx.json")
+        path_input.value = str(tmp_path / "out" / "v4.cdx.json")
+        await pilot.press("enter")
+        await settle(pilot, rounds=8)
+        doc = json.loads((tmp_path / "out" / "v4.cdx.json").read_text())
+        assert doc["bomFormat"] == "CycloneDX" and doc["serialNumber"].startswith("urn:uuid:")
+        assert any("ML-BOM saved to" in n.message for n in app._notifications)
+        assert store.edges_to([version], [EdgeKind.DESCRIBES])  # recorded: the models home shows it
+        await pilot.press("escape")
+        await settle(pilot)
+        row = next(r for r in app.screen.query_one(ModelsTable).shown if r.id == version)
+        assert row.bom
+
+
+@pilot_test
+async def test_verify_says_why_it_cannot(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.verify_signatures("model_version:churn-model/v1.0.0")
+        await settle(pilot, rounds=6)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1
+        assert "no signature" in errors[0] or "not on this machine" in errors[0] or "signer policy" in errors[0]
+
+
+@pilot_test
+async def test_cancel_a_running_task(store: LineageStore, workspace_settings: Settings) -> None:
+    release = threading.Event()
+
+    def slow() -> TaskOutcome:
+        release.wait(5)
+        return TaskOutcome("finished")
+
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app._run_task("slow job", slow)
+        await pilot.pause()
+        assert app.task_state is not None and app.screen.query_one(TaskBar).has_class("-active")
+        await pilot.press("x")
+        assert app.task_state is None
+        release.set()
+        await settle(pilot)
+        assert not any(n.message == "finished" for n in app._notifications)  # a cancelled result is dropped
+
+
+@pilot_test
+async def test_a_failing_worker_is_reported_once(store: LineageStore, workspace_settings: Settings) -> None:
+    def broken() -> TaskOutcome:
+        raise RuntimeError("disk on fire")
+
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app._run_task("broken", broken)
+        await settle(pilot)
+        failures = [n for n in app._notifications if "disk on fire" in n.message]
+        assert len(failures) == 1 and failures[0].severity == "error"
+        assert app.task_state is None
