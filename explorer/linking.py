@@ -108,13 +108,13 @@ def link_datasets(store: LineageStore, progress: Progress) -> Facts:
             via = next(e for e in reversed(facts.edges) if e.source == use.source and e.target == found)
             facts.link(dataset.id, found, EdgeKind.SAME_AS, via.evidence)
         progress.advance()
-    for dataset, targets in same_as.items():
+    for dataset_ref, targets in same_as.items():
         if len(targets) > 1:
             facts.gap(
                 Gap(
-                    dataset,
+                    dataset_ref,
                     "ambiguous_dataset",
-                    f"dataset {datasets[dataset].label} resolves to {len(targets)} different DVC data versions "
+                    f"dataset {datasets[dataset_ref].label} resolves to {len(targets)} different DVC data versions "
                     "in different runs (MLflow's digest is not a content hash)",
                     "",
                     tuple(sorted(targets)),
@@ -280,7 +280,7 @@ def link_versions(store: LineageStore, progress: Progress) -> Facts:
         algorithm, _, digest = edge.target.removeprefix("data:").partition(":")
         if algorithm != "md5" or digest.endswith(".dir"):
             continue  # a directory hash is over a listing, not a file MLflow stores
-        for mlflow_version, model, path in by_md5.get(digest, []):
+        for mlflow_version, model_ref, path in by_md5.get(digest, []):
             # from the MLflow version: its upstream lineage then shows the GTO tag and DVC's history too
             facts.link(
                 mlflow_version,
@@ -288,7 +288,7 @@ def link_versions(store: LineageStore, progress: Progress) -> Facts:
                 EdgeKind.SAME_AS,
                 Evidence(
                     "gto+mlflow",
-                    f"{edge.evidence.locator} registers {edge.target}; {model} file {path} has md5 {digest}",
+                    f"{edge.evidence.locator} registers {edge.target}; {model_ref} file {path} has md5 {digest}",
                     "same artifact content (md5)",
                 ),
             )

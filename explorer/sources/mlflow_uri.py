@@ -27,15 +27,15 @@ def resolve_uri(location: str, workspace: Path) -> str:
         if not uri:
             raise TrackingUriError(f"no MLflow tracking URI given and {ENV_TRACKING_URI} is not set")
     if uri.startswith("sqlite:///"):
-        path = uri.removeprefix("sqlite:///")
-        if path and path != ":memory:" and not path.startswith("/"):
-            return f"sqlite:///{(workspace / path).resolve()}"
+        db = uri.removeprefix("sqlite:///")
+        if db and db != ":memory:" and not db.startswith("/"):
+            return f"sqlite:///{(workspace / db).resolve()}"
         return uri
     if uri.startswith("file:"):
         return uri
     if "://" not in uri:  # a plain path: a local file store (``mlruns``)
-        path = Path(uri).expanduser()
-        return (path if path.is_absolute() else workspace / path).resolve().as_uri()
+        store = Path(uri).expanduser()
+        return (store if store.is_absolute() else workspace / store).resolve().as_uri()
     return uri
 
 
