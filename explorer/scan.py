@@ -93,7 +93,9 @@ def run_scan(
             for batch in source.scan(cursor, observer):
                 if observer.cancelled():
                     raise ScanCancelled()
-                store.write_batch(source.origin, batch.facts, batch.cursor, replace_gaps=batch.replace_gaps)
+                store.write_batch(
+                    source.origin, batch.facts, batch.cursor, replace_gaps=batch.replace_gaps, recheck=batch.recheck
+                )
                 report.batches += 1
                 report.nodes += len(batch.facts.nodes)
                 report.edges += len(batch.facts.edges)

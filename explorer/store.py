@@ -180,6 +180,7 @@ class LineageStore:
         cursor: dict[str, Any] | None = None,
         *,
         replace_gaps: bool = False,
+        recheck: Iterable[str] = (),
     ) -> None:
         """Write one source batch and its cursor in a single transaction.
 
@@ -193,6 +194,8 @@ class LineageStore:
                 self._insert_edges(conn, facts.edges)
                 if replace_gaps:
                     conn.execute(sa_delete(GapRow).where(GAPS.origin == origin))
+                for chunk in _chunks(list(dict.fromkeys(recheck))):
+                    conn.execute(sa_delete(GapRow).where(GAPS.origin == origin, GAPS.subject.in_(chunk)))
                 self._insert_gaps(conn, origin, facts.gaps)
                 if cursor is not None:
                     self._upsert(conn, CursorRow, [{"origin": origin, "value": json.dumps(cursor)}], ["origin"])

@@ -26,6 +26,9 @@ class Batch:
     cursor: dict[str, Any]
     replace_gaps: bool = False
     notes: list[str] = field(default_factory=list)
+    # subjects this batch re-read: their earlier gaps from this source are dropped (the batch's own
+    # gaps say what is still wrong), so a problem fixed since the last scan stops being reported
+    recheck: list[str] = field(default_factory=list)
 
 
 class Source(Protocol):

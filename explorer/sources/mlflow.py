@@ -182,12 +182,24 @@ class _Scan:
             for run in chunk:
                 builder.run(facts, run)
                 self._remember_run(run)
-            yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
+            yield Batch(
+                facts,
+                self._cursor_copy(),
+                replace_gaps=full and first,
+                notes=self._notes(first),
+                recheck=[n.id for n in facts.nodes],
+            )
             facts, first = Facts(), False
         self._models_and_versions(facts, builder, models, changed_models, changed_versions)
         self.cursor["models"] = {m.model_id: m.fingerprint() for m in models}
         self.cursor["versions"] = {v.key: v.fingerprint() for v in versions}
-        yield Batch(facts, self._cursor_copy(), replace_gaps=full and first, notes=self._notes(first))
+        yield Batch(
+            facts,
+            self._cursor_copy(),
+            replace_gaps=full and first,
+            notes=self._notes(first),
+            recheck=[n.id for n in facts.nodes],
+        )
 
     def _notes(self, first: bool) -> list[str]:
         return list(self.source.notes) if first else []

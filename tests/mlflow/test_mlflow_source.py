@@ -229,10 +229,15 @@ def test_incremental_rescan_reads_only_what_changed(tmp_path: Path) -> None:
     assert again.nodes == 1 and again.edges == 1  # the new run and its experiment edge; nothing else re-read
     assert store.node(f"run:{second}").properties["metrics"] == {"loss": 0.25}  # type: ignore[union-attr]
 
+    assert [g.kind for g in store.gaps([f"run:{first}"])] == ["no_commit_tag"]
     client.set_tag(first, "reviewed", "yes")  # a change to an old run is seen too
+    client.set_tag(first, "mlflow.source.git.commit", "a" * 40)
     [changed] = run_scan(store, [MlflowSource(uri)], link=False)
     assert changed.nodes == 1
     assert store.node(f"run:{first}").properties["tags"]["reviewed"] == "yes"  # type: ignore[union-attr]
+    # the problem was fixed: the re-read run's old gap is gone, the untouched run keeps its own
+    assert store.gaps([f"run:{first}"]) == []
+    assert [g.kind for g in store.gaps([f"run:{second}"])] == ["no_commit_tag"]
     mlflow.set_tracking_uri("")
 
 
