@@ -99,7 +99,8 @@ class _Collector:
             for run_node in (self.sub.nodes.get(f"run:{r.run_id}") for r in facts.runs):
                 if run_node is not None:
                     contexts.update(self._dataset_contexts(run_node.properties.get("inputs")))
-            facts.metrics = _metrics(model.properties.get("metrics"), contexts)
+            raw = model.properties.get("metric_records") or model.properties.get("metrics")
+            facts.metrics = _metrics(raw, contexts)
         self._producing_stages(facts, version)
         self._images(facts, [n.id for n in (version, model) if n is not None])
         return facts

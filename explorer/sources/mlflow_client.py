@@ -22,6 +22,7 @@ from explorer.sources.mlflow_records import (
     RunRecord,
     chunks,
     digest,
+    metric_records,
 )
 
 PAGE = 1000
@@ -241,9 +242,11 @@ def _fingerprint(run: RunRecord) -> str:
 
 def _model_record(model: Any) -> LoggedModelRecord:
     metrics: dict[str, float] = {}
+    sliced: dict[tuple[str, str | None, str | None], float] = {}
     for metric in sorted(model.metrics or [], key=lambda m: (m.timestamp, m.step)):
         if metric.value is not None:
             metrics[metric.key] = float(metric.value)
+            sliced[(metric.key, metric.dataset_name, metric.dataset_digest)] = float(metric.value)
     status = getattr(model.status, "name", None) or (str(model.status) if model.status is not None else None)
     return LoggedModelRecord(
         model_id=model.model_id,
@@ -259,6 +262,7 @@ def _model_record(model: Any) -> LoggedModelRecord:
         tags=dict(model.tags or {}),
         params=dict(model.params or {}),
         metrics=metrics,
+        metric_records=metric_records(sliced),
     )
 
 

@@ -222,6 +222,8 @@ class FactsBuilder:
         for key, value in (("tags", model.tags), ("params", model.params), ("metrics", model.metrics)):
             if value:
                 props[key] = {k: v for k, v in value.items() if k not in _DROPPED_TAGS}
+        if model.metric_records:
+            props["metric_records"] = model.metric_records
         self._model_files(facts, mid, props, files, model.artifact_location)
         facts.add_node(Node(mid, NodeKind.MODEL, f"{model.name} {model.model_id}", props))
         if model.source_run_id:

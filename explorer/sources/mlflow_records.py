@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 # Tags MLflow (and its genai git versioning) write for the code a run or model came from.
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
@@ -88,6 +88,9 @@ class LoggedModelRecord:
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    # the latest value per (metric, dataset): MLflow 3 logs a model's metrics against the dataset
+    # they were computed on, which is the slice an ML-BOM's performanceMetrics needs
+    metric_records: list[dict[str, Any]] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         return digest(self.last_updated, self.status, self.lifecycle_stage, sorted(self.tags.items()))
@@ -167,3 +170,12 @@ def digest(*parts: object) -> str:
 def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def metric_records(latest: dict[tuple[str, str | None, str | None], float]) -> list[dict[str, Any]]:
+    """The ``metric_records`` property: latest value per (metric, dataset), only where a dataset is named."""
+    return [
+        {"key": key, "value": value, "dataset_name": name, "dataset_digest": digest_}
+        for (key, name, digest_), value in sorted(latest.items(), key=lambda kv: tuple(map(str, kv[0])))
+        if name is not None
+    ]

@@ -29,6 +29,7 @@ from explorer.sources.mlflow_records import (
     ModelVersionRecord,
     RunRecord,
     chunks,
+    metric_records,
 )
 
 # alembic revisions of MLflow's tracking schema from 3.0 (logged_models added, 400f98739977)
@@ -306,14 +307,14 @@ class SqlTrackingReader:
         tags = self._pairs("SELECT model_id, tag_key, tag_value FROM logged_model_tags")
         params = self._pairs("SELECT model_id, param_key, param_value FROM logged_model_params")
         metrics: dict[str, dict[str, float]] = defaultdict(dict)
-        for model, key, value in self._rows(
-            "SELECT model_id, metric_name, metric_value FROM logged_model_metrics"
+        sliced: dict[str, dict[tuple[str, str | None, str | None], float]] = defaultdict(dict)
+        for model, key, value, ds_name, ds_digest in self._rows(
+            "SELECT model_id, metric_name, metric_value, dataset_name, dataset_digest FROM logged_model_metrics"
             " ORDER BY metric_timestamp_ms, metric_step"
         ):
-            if value is not None:
-                metrics[model][key] = float(
-                    value
-                )  # ordered by time: the last value wins, like latest_metrics
+            if value is not None:  # ordered by time: the last value wins, like latest_metrics
+                metrics[model][key] = float(value)
+                sliced[model][(key, ds_name, ds_digest)] = float(value)
         return [
             LoggedModelRecord(
                 model_id=m,
@@ -329,6 +330,7 @@ class SqlTrackingReader:
                 tags=tags.get(m, {}),
                 params=params.get(m, {}),
                 metrics=metrics.get(m, {}),
+                metric_records=metric_records(sliced.get(m, {})),
             )
             for m, exp, name, loc, created, updated, status, stage, mtype, run in self._rows(
                 "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms,"

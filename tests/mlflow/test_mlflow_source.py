@@ -316,3 +316,29 @@ def test_scan_with_no_options_reads_mlflow_tracking_uri(
     assert report["origin"] == f"mlflow:{tracking.uri}" and report["nodes"] > 0
     store = LineageStore.open(db)
     assert store.node(f"run:{tracking.run_id}") is not None
+
+
+def test_model_metrics_keep_their_dataset(tmp_path: Path) -> None:
+    """MLflow 3 logs a model's metrics against a dataset: kept as `metric_records`, the BOM's slices."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri, registry_uri=uri)
+    exp = client.create_experiment("slices", artifact_location=(tmp_path / "art").as_uri())
+    run = client.create_run(exp).info.run_id
+    model = client.create_logged_model(exp, name="clf", source_run_id=run)
+    client.log_metric(run, "accuracy", 0.8, model_id=model.model_id, dataset_name="holdout", dataset_digest="1a2b3c4d")
+    client.log_metric(run, "accuracy", 0.9, model_id=model.model_id, dataset_name="holdout", dataset_digest="1a2b3c4d")
+    client.log_metric(run, "accuracy", 0.7, model_id=model.model_id, dataset_name="drift", dataset_digest="99aa88bb")
+    client.set_terminated(run)
+    for reader_uri in (uri,):
+        store = LineageStore.open(f"sqlite:///{tmp_path / 'lineage.db'}")
+        run_scan(store, [MlflowSource(reader_uri)], link=False)
+        node = store.node(f"model:{model.model_id}")
+        assert node is not None
+        assert node.properties["metric_records"] == [
+            {"key": "accuracy", "value": 0.7, "dataset_name": "drift", "dataset_digest": "99aa88bb"},
+            {"key": "accuracy", "value": 0.9, "dataset_name": "holdout", "dataset_digest": "1a2b3c4d"},
+        ]
+    mlflow.set_tracking_uri("")
