@@ -143,7 +143,7 @@ def compare(label: str, target: Path, work: Path, key_path: Path, pub_path: Path
 
 
 def measure_incremental(model: Path, work: Path, key_path: Path, repeat: int) -> tuple[float, float]:
-    """(full sign filling the digest cache, re-sign after editing one small file), in seconds."""
+    """(a full sign filling the digest cache, the best re-sign after editing one small file), in seconds."""
     cache_path, sig = work / "digest-cache.json", work / "incremental.sig"
     cache_path.unlink(missing_ok=True)
     edited = model / "config.json"
@@ -184,7 +184,10 @@ def main() -> None:
 
     for label, target in (("directory", model_dir), ("single file", single)):
         rows.extend(compare(label, target, args.dir, key_path, pub_path, args.repeat))
-    incremental = measure_incremental(model_dir, args.dir, key_path, args.repeat)
+    full_cached, resign = measure_incremental(model_dir, args.dir, key_path, args.repeat)
+    dir_size = sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file())
+    # Against the fastest full sign seen (the table's, or the one that filled the cache).
+    incremental = (min(full_cached, dir_size / (rows[0][2] * 1e9)), resign)
     print(
         f"incremental re-sign: {incremental[1]:.3f} s vs full {incremental[0]:.3f} s "
         f"({incremental[1] / incremental[0] * 100:.1f}%)",
