@@ -8,6 +8,8 @@ of sigstore-python's ``diagnostics()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SigningError(Exception):
     """Base of every error this package raises on purpose."""
@@ -38,3 +40,5 @@ class VerificationFailure(SigningError):
         super().__init__(message, hint=hint)
         self.reason = reason
         self.problems = problems or [message]
+        # The full ``VerificationResult`` (identity, files...), attached by ``verify_model``.
+        self.result: Any = None

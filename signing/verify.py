@@ -195,7 +195,7 @@ def verify_model(
         result.problems = failure.problems
         result.reason = failure.reason
         result.summary = failure.diagnostics()
-        failure.result = result  # type: ignore[attr-defined]
+        failure.result = result
         raise
     result.verified = True
     return result
@@ -534,6 +534,8 @@ def _verify_artifact_bundle(
     from sigstore_models.common.v1 import HashAlgorithm
 
     usable = _applicable(info, signers)
+    if info.method is not Method.SIGSTORE:
+        raise SigningInputError(f"{info.path}: a plain (non-OMS) bundle is supported for keyless signatures only")
     if not model_path.is_file():
         raise SigningInputError(f"{info.path} signs a single artifact; {model_path} is not a file")
     report = hash_model(model_path, HashingOptions())

@@ -346,7 +346,7 @@ def verify(
                     progress=progress,
                 )
         except VerificationFailure as failure:
-            result = failure.result  # type: ignore[attr-defined]
+            result = failure.result
         if resolved.subject_id:
             _record(ctx, bundle, resolved.subject_id, result)
     if as_json:
