@@ -38,6 +38,7 @@ class ModelFiles:
     files: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None
     problem_kind: str | None = None
+    signatures: list[Path] = field(default_factory=list)  # OMS Sigstore bundles in or beside the model
 
 
 def read_model_files(location: str, tracking_uri: str) -> ModelFiles:
@@ -87,8 +88,18 @@ def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> Mod
         if isinstance(env, dict):
             out.python_env = env
     if hash_files:
-        out.files = _hash_tree(directory)
+        out.signatures = _signatures(directory)
+        bundles = {str(p.relative_to(directory)) for p in out.signatures if p.is_relative_to(directory)}
+        out.files = [f for f in _hash_tree(directory) if f["path"] not in bundles]
     return out
+
+
+def _signatures(directory: Path) -> list[Path]:
+    """Bundles in the model directory (``model.sig`` as upstream writes it) or in the folder holding it."""
+    from signing.lineage import find_signatures
+
+    beside = find_signatures(directory.parent, max_depth=0) if directory.name == "artifacts" else []
+    return sorted({*find_signatures(directory), *beside})
 
 
 def _text(path: Path) -> str | None:

@@ -262,6 +262,11 @@ class FactsBuilder:
         _put(props, "python_env", files.python_env)
         if files.files:
             props["files"] = files.files
+        if files.signatures:
+            from signing.lineage import signature_facts
+
+            for bundle in files.signatures:
+                facts.extend(signature_facts(bundle, mid))
 
     def model_from_mlmodel(self, facts: Facts, location: str, files: ModelFiles) -> str | None:
         """An MLflow 2 style version (``runs:/…`` or a path): the model is known by its MLmodel ``model_uuid``."""
