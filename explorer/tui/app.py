@@ -48,6 +48,7 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
             "command_palette",
             "Palette",
             id="command-palette",
+            show=False,  # the footer shows the palette key on its right already
             tooltip="Jump to any node by name, id or prefix; run any action",
         ),
         Binding("h", "go_home", "Home", id="go-home", tooltip="Back to the models home"),

@@ -1,0 +1,111 @@
+"""The real ``mlprov`` command in a real terminal (tmux): start-up, navigation, quitting.
+
+Also what start-up imports: never MLflow (slow), whatever the screen.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from explorer.config import Settings
+
+MLPROV = Path(sys.executable).parent / "mlprov"
+
+
+class Tmux:
+    """One detached tmux session of a fixed size running a command."""
+
+    def __init__(self, command: list[str], width: int = 100, height: int = 30) -> None:
+        self.name = f"mlprov-test-{uuid.uuid4().hex[:8]}"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "--", *command],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        proc = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return proc.stdout
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def wait_gone(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} is still shown:\n{self.screen()}")
+            time.sleep(0.2)
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture()
+def tmux_factory() -> Iterator[type[Tmux]]:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (scripts/ensure-system.sh installs it)")
+    started: list[Tmux] = []
+
+    class Tracked(Tmux):
+        def __init__(self, command: list[str], width: int = 100, height: int = 30) -> None:
+            super().__init__(command, width, height)
+            started.append(self)
+
+    yield Tracked
+    for session in started:
+        session.kill()
+
+
+def test_mlprov_opens_the_explorer_in_a_terminal(tmux_factory: type[Tmux], workspace_settings: Settings) -> None:
+    term = tmux_factory(
+        [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=100, height=30
+    )
+    shown = term.wait_for("model versions")
+    assert "Models" in shown and "churn-model" in shown and "Version" in shown
+    term.send("Enter")
+    shown = term.wait_for("Upstream")
+    assert "[model_version]" in shown and "Properties" in shown
+    term.send("u")
+    term.wait_for("Downstream")
+    term.send("Escape")
+    term.wait_gone("Upstream")  # back on the models home
+    term.send("?")
+    shown = term.wait_for("remap any id")
+    assert "open-trace" in shown, shown
+    term.send("Escape")
+    term.wait_gone("remap any id")
+    term.send("q")
+    deadline = time.monotonic() + 10
+    while term.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not term.alive(), "q did not quit"
+
+
+def test_startup_does_not_import_mlflow() -> None:
+    code = (
+        "import sys; import explorer.commands.explore, explorer.tui.app; "
+        "print(sorted(m for m in ('mlflow', 'sigstore', 'cyclonedx', 'duckdb') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
