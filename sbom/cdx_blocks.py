@@ -172,7 +172,9 @@ def _run_workflow(facts: MLModelFacts, run: TrainingRun, known: dict[str, str], 
         wf["description"] = f"MLflow run in experiment {run.experiment}"
     _add_tasks(wf, facts, run.stages, known, emitted)
     wf["taskTypes"] = ["build"]  # a training run builds the model artifact
-    inputs = [{"resource": {"ref": known[ref]}} for ref in dict.fromkeys(run.inputs) if ref in known]
+    inputs: list[dict[str, Any]] = [
+        {"resource": {"ref": known[ref]}} for ref in dict.fromkeys(run.inputs) if ref in known
+    ]
     if run.params:
         inputs.append({"parameters": [{"name": k, "value": v} for k, v in sorted(run.params.items())]})
     commit_input = _commit_input(facts, run.commit)

@@ -29,8 +29,8 @@ from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Commit as CdxCommit
 from cyclonedx.model.component import Component, ComponentType, Pedigree
 from cyclonedx.model.tool import ToolRepository
-from cyclonedx.output import OutputFormat, make_outputter
-from cyclonedx.schema import SchemaVersion
+from cyclonedx.output import make_outputter
+from cyclonedx.schema import OutputFormat, SchemaVersion
 
 from sbom import cdx_blocks
 from sbom.facts import ContainerImage, DataVersion, MLModelFacts, Requirement

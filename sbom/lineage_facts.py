@@ -302,7 +302,7 @@ class _Collector:
             name=str(p.get("name") or node.label),
             cmd=_cmd_text(p.get("cmd")),
             commit=p.get("commit"),
-            params=p.get("params") if isinstance(p.get("params"), dict) else {},
+            params=params if isinstance(params := p.get("params"), dict) else {},
         )
         for used in self.up(node.id, EdgeKind.USED):
             if used.kind == NodeKind.DATA:

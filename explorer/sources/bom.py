@@ -31,7 +31,8 @@ class BomFileSource:
         if cursor and cursor.get("sha256") == digest:
             return
         progress.start(f"read BOM {self.path.name}")
-        from sbom.reader import BomReadError, bom_facts  # the CycloneDX library is slow to import
+        from sbom.reader import bom_facts  # the CycloneDX library is slow to import
+        from sbom.validate import BomReadError
 
         try:
             facts = bom_facts(self.path)

@@ -5,9 +5,8 @@ import pickle
 import sys
 from pathlib import Path
 
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-
 from common import read_xy
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 
 def main(model_path: str, prepared: str, out: str) -> None:

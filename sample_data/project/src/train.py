@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 import yaml
-from sklearn.ensemble import RandomForestClassifier
-
 from common import read_xy
+from sklearn.ensemble import RandomForestClassifier
 
 
 def main(prepared: str, model_path: str) -> None:
