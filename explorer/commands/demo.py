@@ -46,12 +46,13 @@ def demo(ctx: click.Context, dest: Path, rebuild: bool, no_explorer: bool) -> No
         status = r.error or ("up to date" if r.unchanged else f"{r.nodes} nodes, {r.edges} edges, {len(r.gaps)} gaps")
         out.print(f"[bold]{r.origin}[/]: {status}")
     ctx.find_root().obj = cfg
-    explore = ctx.find_root().command.get_command(ctx, "explore") if isinstance(ctx.find_root().command, click.Group) else None
-    if explore is not None and not no_explorer and sys.stdout.isatty():
+    if not no_explorer and sys.stdin.isatty() and sys.stdout.isatty():
+        from explorer.commands.explore import explore  # imports Textual only now
+
         store.close()
         ctx.invoke(explore)
         return
-    _summary(store)
+    _summary(store)  # --no-explorer, or not a terminal (CI, a pipe): the summary instead
     store.close()
 
 
@@ -65,7 +66,8 @@ def _summary(store: LineageStore) -> None:
         props = node.properties
         sub = lineage(store, node.id)
         commits = [n for n in sub.nodes.values() if n.kind == "commit"]
-        data = [n for n in sub.nodes.values() if n.kind == "data" and str(n.properties.get("path", "")).startswith("data/")]
+        data = [n for n in sub.nodes.values()
+                if n.kind == "data" and str(n.properties.get("path", "")).startswith("data/")]
         stages = ",".join(props.get("stages") or []) or "-"
         out.print(
             f"[bold]{props.get('name')} {props.get('version')}[/] ({props.get('registry')}, stages: {stages}) "

@@ -101,6 +101,26 @@ def test_mlprov_opens_the_explorer_in_a_terminal(tmux_factory: type[Tmux], works
     assert not term.alive(), "q did not quit"
 
 
+def test_demo_opens_the_explorer(tmux_factory: type[Tmux], workspace_settings: Settings) -> None:
+    # the workspace exists already: demo rescans it (incrementally) and opens the explorer on it
+    term = tmux_factory([str(MLPROV), "--db", workspace_settings.db_url, "demo", "--dest",
+                         str(workspace_settings.workspace)], width=100, height=30)
+    shown = term.wait_for("model versions", timeout=60)
+    assert "churn-model" in shown
+    term.send("q")
+    deadline = time.monotonic() + 10
+    while term.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not term.alive()
+
+
+def test_demo_without_a_terminal_prints_the_summary(workspace_settings: Settings) -> None:
+    proc = subprocess.run([str(MLPROV), "--db", workspace_settings.db_url, "demo", "--dest",
+                           str(workspace_settings.workspace)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "store" in proc.stdout and "churn-model" in proc.stdout
+
+
 def test_startup_does_not_import_mlflow() -> None:
     code = (
         "import sys; import explorer.commands.explore, explorer.tui.app; "
