@@ -35,7 +35,12 @@ CHALLENGER = "v1.2.0"  # the version still in staging
 def add_mlflow_runs(ws: SampleWorkspace) -> dict[str, list[str]]:
     """Log one run per training commit; returns the scan config entry for the tracking store."""
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    import logging
+
     import mlflow
+
+    # the demo's output is mlprov's: MLflow's notices about pickles and new versions are noise here
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{ws.root / TRACKING_DB}"
@@ -44,7 +49,10 @@ def add_mlflow_runs(ws: SampleWorkspace) -> dict[str, list[str]]:
     mlflow.set_registry_uri(uri)
     experiment = client.create_experiment(EXPERIMENT, artifact_location=(ws.root / ARTIFACTS).as_uri())
     versions: dict[str, str] = {}
-    with warnings.catch_warnings():
+    import contextlib
+
+    chatter = io.StringIO()  # MLflow prints "Created version ..." itself: keep the demo's output readable
+    with warnings.catch_warnings(), contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
         warnings.simplefilter("ignore")  # MLflow warns about pickle serialization and dataset sources
         for commit in ws.commits:
             versions[commit.version] = _log_training(ws, client, experiment, commit)
