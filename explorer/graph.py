@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx costs ~0.1 s to import: the explorer's start-up does not pay it
+    import networkx as nx
 
 from explorer.lineage import Edge, EdgeKind, Node, NodeKind, Subgraph
 from explorer.store import LineageStore
@@ -83,6 +85,8 @@ def _placeholder(node_id: str) -> Node:
 
 
 def to_networkx(sub: Subgraph) -> nx.MultiDiGraph:
+    import networkx as nx
+
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
     for node in sub.nodes.values():
         graph.add_node(node.id, kind=str(node.kind), label=node.label)
@@ -93,6 +97,8 @@ def to_networkx(sub: Subgraph) -> nx.MultiDiGraph:
 
 def upstream_of_kind(sub: Subgraph, kind: NodeKind) -> list[Node]:
     """Nodes of a kind in a lineage subgraph, nearest to the root first."""
+    import networkx as nx
+
     graph = to_networkx(sub)
     distances = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), sub.root)
     nodes = [n for n in sub.nodes.values() if n.kind == kind and n.id in distances]

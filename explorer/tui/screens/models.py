@@ -13,7 +13,8 @@ from explorer.tui.data.models import ModelRow, model_rows, model_versions
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.widgets.models_table import ModelsTable
 
-PAGE = 500
+FIRST_PAGE = 60  # a screenful first, so rows appear at once on a large store
+PAGE = 1000
 
 
 class ModelsScreen(ExplorerScreen):
@@ -70,13 +71,13 @@ class ModelsScreen(ExplorerScreen):
     @work(thread=True, exclusive=True, group="models", exit_on_error=False)
     def load_rows(self) -> None:
         """Page through the model versions, posting rows as each page is joined."""
-        offset = 0
+        offset, size = 0, FIRST_PAGE
         while True:
-            versions = model_versions(self.store, limit=PAGE, offset=offset)
-            self.post_message(self.RowsLoaded(model_rows(self.store, versions), done=len(versions) < PAGE))
-            if len(versions) < PAGE:
+            versions = model_versions(self.store, limit=size, offset=offset)
+            self.post_message(self.RowsLoaded(model_rows(self.store, versions), done=len(versions) < size))
+            if len(versions) < size:
                 return
-            offset += PAGE
+            offset, size = offset + size, PAGE
 
     @on(RowsLoaded)
     def _rows_loaded(self, event: RowsLoaded) -> None:
