@@ -38,9 +38,13 @@ class Repo:
         env = dict(os.environ)
         stamp = f"@{self.clock} +0000"
         env.update(
-            GIT_AUTHOR_NAME="Test Author", GIT_AUTHOR_EMAIL="author@example.com",
-            GIT_COMMITTER_NAME="Test Author", GIT_COMMITTER_EMAIL="author@example.com",
-            GIT_AUTHOR_DATE=stamp, GIT_COMMITTER_DATE=stamp, DVC_NO_ANALYTICS="1",
+            GIT_AUTHOR_NAME="Test Author",
+            GIT_AUTHOR_EMAIL="author@example.com",
+            GIT_COMMITTER_NAME="Test Author",
+            GIT_COMMITTER_EMAIL="author@example.com",
+            GIT_AUTHOR_DATE=stamp,
+            GIT_COMMITTER_DATE=stamp,
+            DVC_NO_ANALYTICS="1",
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         )
         return env

@@ -21,8 +21,12 @@ def test_scan_bom_records_describes_edge(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'l.db'}"
 
     def scan() -> dict[str, object]:
-        out = subprocess.run([sys.executable, "-m", "explorer", "--db", db, "scan", "--bom", str(path), "--json"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "explorer", "--db", db, "scan", "--bom", str(path), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(out.stdout)["sources"][0]  # type: ignore[no-any-return]
 
     first = scan()
@@ -39,6 +43,10 @@ def test_scan_bom_records_describes_edge(tmp_path: Path) -> None:
 def test_scan_bom_not_json_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "x.json"
     bad.write_text("{ nope")
-    out = subprocess.run([sys.executable, "-m", "explorer", "--db", f"sqlite:///{tmp_path / 'l.db'}", "scan",
-                          "--bom", str(bad)], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "explorer", "--db", f"sqlite:///{tmp_path / 'l.db'}", "scan", "--bom", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 2 and "is not JSON" in out.stderr and str(bad) in out.stderr

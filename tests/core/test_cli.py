@@ -13,8 +13,9 @@ from tests.helpers import Repo
 
 
 def mlprov(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=cwd, capture_output=True, text=True,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +25,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.dvc("init", "-q")
     repo.write("data/raw.csv", "a,b\n1,2\n")
     repo.dvc("add", "-q", "data/raw.csv")
-    repo.write("dvc.yaml", "stages:\n  copy:\n    cmd: cp data/raw.csv model.bin\n    deps: [data/raw.csv]\n"
-               "    outs: [model.bin]\nartifacts:\n  clf:\n    path: model.bin\n    type: model\n")
+    repo.write(
+        "dvc.yaml",
+        "stages:\n  copy:\n    cmd: cp data/raw.csv model.bin\n    deps: [data/raw.csv]\n"
+        "    outs: [model.bin]\nartifacts:\n  clf:\n    path: model.bin\n    type: model\n",
+    )
     repo.dvc("repro", "-q")
     repo.commit("pipeline")
     repo.tag("clf@v0.1.0")

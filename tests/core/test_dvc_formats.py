@@ -170,7 +170,11 @@ def test_fast_section_parse_equals_yaml(text: str) -> None:
     assert fast.keys() == slow.keys()
     for name in slow:
         assert (fast[name].cmd, fast[name].params, fast[name].deps, fast[name].outs, fast[name].frozen) == (
-            slow[name].cmd, slow[name].params, slow[name].deps, slow[name].outs, slow[name].frozen
+            slow[name].cmd,
+            slow[name].params,
+            slow[name].deps,
+            slow[name].outs,
+            slow[name].frozen,
         )
         assert fast[name].raw == slow[name].raw
     # the quoted path is outside the plain shape: that stage went through YAML, the others did not

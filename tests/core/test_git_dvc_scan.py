@@ -91,8 +91,15 @@ def rich_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     fixed = repo.commit("restore lock")
 
     repo.dvc("exp", "run", "-q", "-S", "train.epochs=7", "-n", "more-epochs")
-    return {"repo": repo, "source_sha": source_sha, "first": first, "second": second, "third": third,
-            "broken": broken, "fixed": fixed}
+    return {
+        "repo": repo,
+        "source_sha": source_sha,
+        "first": first,
+        "second": second,
+        "third": third,
+        "broken": broken,
+        "fixed": fixed,
+    }
 
 
 @pytest.fixture()

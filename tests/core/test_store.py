@@ -67,7 +67,9 @@ def medium_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _scan_cli(repo: Path, url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "explorer", "--db", url, "scan", "--git", str(repo), "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 

@@ -157,9 +157,7 @@ def _log(t: Tracking) -> None:
     (_local(broken.artifact_path) / "MLmodel").write_text("flavors: [unclosed\n  : :\n")
     shutil.rmtree(_local(lost.artifact_path))
     # a deleted experiment that still holds a run
-    gone = client.create_experiment(
-        "abandoned", artifact_location=(t.root / "mlartifacts-abandoned").as_uri()
-    )
+    gone = client.create_experiment("abandoned", artifact_location=(t.root / "mlartifacts-abandoned").as_uri())
     client.set_terminated(client.create_run(gone, run_name="old").info.run_id)
     client.delete_experiment(gone)
     t.deleted_experiment_id = gone
@@ -237,9 +235,7 @@ def mlflow_server(tracking: Tracking) -> Iterator[str]:
             except requests.RequestException:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"mlflow server did not start: {(tracking.root / 'server.log').read_text()[-800:]}"
-                )
+                raise RuntimeError(f"mlflow server did not start: {(tracking.root / 'server.log').read_text()[-800:]}")
             time.sleep(0.5)
         yield url
     finally:

@@ -61,11 +61,7 @@ def test_runs_datasets_models_and_versions_are_recorded(scanned: LineageStore, t
         }
     ]
     ds = scanned.node(dataset)
-    assert (
-        ds is not None
-        and ds.properties["source_type"] == "local"
-        and ds.properties["profile"]["num_rows"] == 300
-    )
+    assert ds is not None and ds.properties["source_type"] == "local" and ds.properties["profile"]["num_rows"] == 300
 
     model = scanned.node(f"model:{tracking.model_id}")
     assert model is not None
@@ -73,14 +69,9 @@ def test_runs_datasets_models_and_versions_are_recorded(scanned: LineageStore, t
     assert mp["source_run_id"] == tracking.run_id and mp["mlmodel_run_id"] == tracking.run_id
     assert set(mp["flavors"]) == {"python_function", "sklearn"}
     assert mp["requirements"][-1] == "scikit-learn" and mp["requirements"][0].startswith("mlflow==")
-    assert (
-        mp["python_env"]["python"]
-        == f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
-    )
+    assert mp["python_env"]["python"] == f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
     assert {"name": "tenure_months", "type": "long", "required": True} in mp["signature"]["inputs"]
-    assert {"path": "model.pkl", "md5": tracking.model_md5} in [
-        {k: f[k] for k in ("path", "md5")} for f in mp["files"]
-    ]
+    assert {"path": "model.pkl", "md5": tracking.model_md5} in [{k: f[k] for k in ("path", "md5")} for f in mp["files"]]
 
     mv = scanned.node(f"model_version:{MODEL}/1")
     assert mv is not None
@@ -103,9 +94,7 @@ def test_edges_carry_evidence(scanned: LineageStore, tracking: Tracking) -> None
     assert "context training" in used.evidence.locator
 
 
-def test_dataset_resolves_to_the_dvc_version_at_the_runs_commit(
-    scanned: LineageStore, tracking: Tracking
-) -> None:
+def test_dataset_resolves_to_the_dvc_version_at_the_runs_commit(scanned: LineageStore, tracking: Tracking) -> None:
     data = f"data:md5:{tracking.raw_md5}"
     used = edge(scanned, f"run:{tracking.run_id}", EdgeKind.USED, data)
     assert used.evidence.rule == "dataset source path is DVC-tracked at the run's commit"
@@ -121,9 +110,7 @@ def test_gto_and_mlflow_versions_of_the_same_file_are_tied(scanned: LineageStore
     assert not scanned.edges_from([f"model_version:{MODEL}/{tracking.orphan_version}"], [EdgeKind.SAME_AS])
 
 
-def test_bad_inputs_are_named_gaps_and_the_rest_is_recorded(
-    scanned: LineageStore, tracking: Tracking
-) -> None:
+def test_bad_inputs_are_named_gaps_and_the_rest_is_recorded(scanned: LineageStore, tracking: Tracking) -> None:
     gaps = {(g.subject, g.kind): g for g in scanned.gaps()}
     assert (f"run:{tracking.untagged_run_id}", "no_commit_tag") in gaps
     deleted = gaps[(f"model_version:{MODEL}/{tracking.orphan_version}", "deleted_run")]
@@ -141,12 +128,8 @@ def test_bad_inputs_are_named_gaps_and_the_rest_is_recorded(
     assert untagged is not None and untagged.properties["params"] == {"C": "2.0"}
 
 
-def test_client_path_yields_the_same_facts_as_sql(
-    tracking: Tracking, tmp_path: Path, scanned: LineageStore
-) -> None:
-    store, reports = scan(
-        tmp_path / "client.db", GitSource(tracking.repo), MlflowSource(tracking.uri, fast_path=False)
-    )
+def test_client_path_yields_the_same_facts_as_sql(tracking: Tracking, tmp_path: Path, scanned: LineageStore) -> None:
+    store, reports = scan(tmp_path / "client.db", GitSource(tracking.repo), MlflowSource(tracking.uri, fast_path=False))
     assert all(r.error is None for r in reports), [r.error for r in reports]
     assert _facts(store) == _facts(scanned)
 
@@ -258,9 +241,7 @@ def test_alias_moves_are_reflected(tmp_path: Path, tracking: Tracking) -> None:
     assert moved is not None and moved.properties["aliases"] == ["champion"]
 
 
-def test_cli_lineage_of_an_alias_answers_version_model_run_commit_data(
-    tracking: Tracking, tmp_path: Path
-) -> None:
+def test_cli_lineage_of_an_alias_answers_version_model_run_commit_data(tracking: Tracking, tmp_path: Path) -> None:
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     (tmp_path / "mlprov.toml").write_text(f'[scan]\ngit = ["{tracking.repo}"]\nmlflow = ["{tracking.uri}"]\n')
@@ -281,9 +262,7 @@ def test_cli_lineage_of_an_alias_answers_version_model_run_commit_data(
     } <= ids
     run = next(n for n in doc["nodes"] if n["id"] == f"run:{tracking.run_id}")
     assert run["properties"]["params"] == tracking.params and run["properties"]["metrics"] == tracking.metrics
-    text = runner.invoke(
-        main, ["-w", str(tmp_path), "--db", db, "lineage", f"models:/{MODEL}/1", "--up"]
-    ).output
+    text = runner.invoke(main, ["-w", str(tmp_path), "--db", db, "lineage", f"models:/{MODEL}/1", "--up"]).output
     assert "params: C=0.5, max_iter=200" in text and f"accuracy={tracking.metrics['accuracy']}" in text
     shown = runner.invoke(main, ["-w", str(tmp_path), "--db", db, "show", f"run:{tracking.run_id}"])
     assert shown.exit_code == 0

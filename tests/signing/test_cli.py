@@ -281,11 +281,17 @@ def test_remote_artifacts_are_downloaded_with_mlflow(
 ) -> None:
     """A runs:/ artifact location is fetched with MLflow (never loaded) into a temporary folder."""
     mlflow = pytest.importorskip("mlflow")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.chdir(tmp_path)
-    with mlflow.start_run() as run:
-        mlflow.log_artifacts(str(model), artifact_path="model")
-    _register(cli, f"runs:/{run.info.run_id}/model")
+    # a client, not the fluent API: earlier tests leave a global tracking URI and active experiment behind
+    client = mlflow.MlflowClient(uri)
+    experiment = client.create_experiment("signing", artifact_location=(tmp_path / "artifacts").as_uri())
+    run_id = client.create_run(experiment).info.run_id
+    client.log_artifacts(run_id, str(model), artifact_path="model")
+    client.set_terminated(run_id)
+    mlflow.set_tracking_uri(uri)  # what the sign command's download resolves runs:/ against
+    _register(cli, f"runs:/{run_id}/model")
     no_output = cli.run("sign", "models:/fraud/3", "--private-key", keys.private)
     assert no_output.exit_code == 2 and "give -o PATH" in no_output.stderr
     sig = tmp_path / "fraud-3.sig"
@@ -293,6 +299,7 @@ def test_remote_artifacts_are_downloaded_with_mlflow(
     ok = cli.run("verify", "models:/fraud/3", "-s", sig, "--public-key", keys.public, "--json")
     assert ok.exit_code == 0, ok.stderr
     assert json.loads(ok.stdout)["files"] == 4
+    mlflow.set_tracking_uri("")
 
 
 def test_signing_never_imports_textual() -> None:

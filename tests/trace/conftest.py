@@ -33,9 +33,15 @@ def store(tmp_path: Path) -> Iterator[LineageStore]:
 
 def git(repo: Path, *args: str, when: int = 1_767_225_600) -> str:
     """Run git with fixed identity and dates, so shas are reproducible."""
-    env = dict(os.environ, GIT_AUTHOR_NAME="Ops", GIT_AUTHOR_EMAIL="ops@example.com", GIT_COMMITTER_NAME="Ops",
-               GIT_COMMITTER_EMAIL="ops@example.com", GIT_AUTHOR_DATE=f"@{when} +0000",
-               GIT_COMMITTER_DATE=f"@{when} +0000")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="Ops",
+        GIT_AUTHOR_EMAIL="ops@example.com",
+        GIT_COMMITTER_NAME="Ops",
+        GIT_COMMITTER_EMAIL="ops@example.com",
+        GIT_AUTHOR_DATE=f"@{when} +0000",
+        GIT_COMMITTER_DATE=f"@{when} +0000",
+    )
     proc = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True)
     return proc.stdout.strip()
 

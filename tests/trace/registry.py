@@ -104,9 +104,7 @@ def start_registry(root: Path, extra: str = "") -> Registry:
     )
     log = root / "registry.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(REGISTRY_BIN), "serve", str(config)], stdout=out, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen([str(REGISTRY_BIN), "serve", str(config)], stdout=out, stderr=subprocess.STDOUT)
     registry = Registry(f"127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

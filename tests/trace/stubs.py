@@ -17,8 +17,12 @@ import requests
 
 
 @contextmanager
-def stub_registry(mode: str, upstream: str | None = None, user: str = "ci", password: str = "s3cret",
-                  ) -> Iterator[tuple[str, list[dict[str, str]]]]:
+def stub_registry(
+    mode: str,
+    upstream: str | None = None,
+    user: str = "ci",
+    password: str = "s3cret",
+) -> Iterator[tuple[str, list[dict[str, str]]]]:
     """Serve on 127.0.0.1: ``mode`` is ``401`` (always refuse), ``500``, or ``bearer`` (token flow, then
     proxy GETs to ``upstream``). Yields the host:port and the headers of every request seen."""
     seen: list[dict[str, str]] = []
@@ -43,8 +47,7 @@ def stub_registry(mode: str, upstream: str | None = None, user: str = "ci", pass
                 self._send(500, b'{"errors":[{"code":"UNKNOWN"}]}')
                 return
             if mode == "401":
-                self._send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-                           {"WWW-Authenticate": 'Basic realm="registry"'})
+                self._send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {"WWW-Authenticate": 'Basic realm="registry"'})
                 return
             if self.path.startswith("/token"):
                 expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -57,10 +60,16 @@ def stub_registry(mode: str, upstream: str | None = None, user: str = "ci", pass
                 challenge = f'Bearer realm="http://{host}/token",service="stub",scope="repository:x:pull"'
                 self._send(401, b"{}", {"WWW-Authenticate": challenge})
                 return
-            answer = requests.get(f"http://{upstream}{self.path}", timeout=10,
-                                  headers={k: v for k, v in self.headers.items() if k.lower() == "accept"})
-            keep = {k: v for k, v in answer.headers.items()
-                    if k.lower() in ("content-type", "docker-content-digest", "link")}
+            answer = requests.get(
+                f"http://{upstream}{self.path}",
+                timeout=10,
+                headers={k: v for k, v in self.headers.items() if k.lower() == "accept"},
+            )
+            keep = {
+                k: v
+                for k, v in answer.headers.items()
+                if k.lower() in ("content-type", "docker-content-digest", "link")
+            }
             self._send(answer.status_code, answer.content, keep)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

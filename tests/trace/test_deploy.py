@@ -20,9 +20,11 @@ A, B, C = ("sha256:" + ch * 64 for ch in "abc")
 def isvc(digest: str, canary: int | None = None, namespace: str | None = None) -> str:
     ns = f"  namespace: {namespace}\n" if namespace else ""
     pct = f"    canaryTrafficPercent: {canary}\n" if canary is not None else ""
-    return (f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: churn\n{ns}"
-            f"spec:\n  predictor:\n{pct}    containers:\n      - name: kserve-container\n"
-            f"        image: {REPO}@{digest}\n")
+    return (
+        f"apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: churn\n{ns}"
+        f"spec:\n  predictor:\n{pct}    containers:\n      - name: kserve-container\n"
+        f"        image: {REPO}@{digest}\n"
+    )
 
 
 STAGING = f"""apiVersion: apps/v1
@@ -94,8 +96,9 @@ def test_tag_resolved_through_scanned_images_and_gap_when_not(tmp_path: Path, st
     repo = tmp_path / "gitops"
     sha = commit_files(repo, {"qa/scorer.yaml": STAGING}, "staging scorer", T0)
     facts = Facts()
-    facts.add_node(Node(f"image:{REPO}@{B}", NodeKind.IMAGE, "app:v2", {"repository": REPO, "digest": B,
-                                                                        "tags": ["v2"]}))
+    facts.add_node(
+        Node(f"image:{REPO}@{B}", NodeKind.IMAGE, "app:v2", {"repository": REPO, "digest": B, "tags": ["v2"]})
+    )
     write(store, facts)
     scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
     dep = f"deployment:qa/scorer@{sha}"
@@ -108,8 +111,14 @@ def test_tag_resolved_through_scanned_images_and_gap_when_not(tmp_path: Path, st
     # the proxy image appears in a registry scan later: the next scan resolves it and the gap goes
     more = Facts()
     envoy = "sha256:" + "e" * 64
-    more.add_node(Node(f"image:docker.io/envoyproxy/envoy@{envoy}", NodeKind.IMAGE, "envoy",
-                       {"repository": "docker.io/envoyproxy/envoy", "digest": envoy, "tags": ["v1.30"]}))
+    more.add_node(
+        Node(
+            f"image:docker.io/envoyproxy/envoy@{envoy}",
+            NodeKind.IMAGE,
+            "envoy",
+            {"repository": "docker.io/envoyproxy/envoy", "digest": envoy, "tags": ["v1.30"]},
+        )
+    )
     write(store, more)
     [report] = scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
     assert report.batches == 1
@@ -119,8 +128,9 @@ def test_tag_resolved_through_scanned_images_and_gap_when_not(tmp_path: Path, st
 
 def test_seldon_predictors_and_storage_uris(tmp_path: Path, store: LineageStore) -> None:
     facts = Facts()
-    facts.add_node(Node("model:m-77", NodeKind.MODEL, "m-77",
-                        {"artifact_location": "s3://models/fraud/m-77/artifacts/"}))
+    facts.add_node(
+        Node("model:m-77", NodeKind.MODEL, "m-77", {"artifact_location": "s3://models/fraud/m-77/artifacts/"})
+    )
     write(store, facts)
     repo = tmp_path / "gitops"
     sha = commit_files(repo, {"risk/fraud.yaml": SELDON}, "fraud", T0)
@@ -147,10 +157,21 @@ def test_deploy_event_log(tmp_path: Path, store: LineageStore) -> None:
     events = [
         {"time": "2026-01-01T00:00:00Z", "environment": "prod", "endpoint": "churn", "image": f"{REPO}@{A}"},
         {"time": "2026-01-03T00:00:00Z", "environment": "prod", "endpoint": "churn", "model": "models:/churn/2"},
-        {"time": "2026-01-02T00:00:00+01:00", "environment": "prod", "endpoint": "churn", "role": "canary",
-         "model": "models:/churn/9", "traffic": 5},
-        {"time": "2026-01-02T12:00:00Z", "environment": "prod", "endpoint": "churn", "role": "canary",
-         "action": "undeploy"},
+        {
+            "time": "2026-01-02T00:00:00+01:00",
+            "environment": "prod",
+            "endpoint": "churn",
+            "role": "canary",
+            "model": "models:/churn/9",
+            "traffic": 5,
+        },
+        {
+            "time": "2026-01-02T12:00:00Z",
+            "environment": "prod",
+            "endpoint": "churn",
+            "role": "canary",
+            "action": "undeploy",
+        },
     ]
     log.write_text("\n".join(json.dumps(e) for e in events) + "\n{not json\n")
     [report] = scan_into(store, DeployEventSource(log))

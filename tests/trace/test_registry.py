@@ -101,8 +101,9 @@ def test_attached_sbom_and_signature_found_through_tag_fallback(store: LineageSt
     assert not any(t and any(x.startswith("sha256-") for x in t) for t in tags), "fallback tags are not images"
 
 
-def test_rescan_is_incremental(store: LineageStore, pushed: dict[str, object], registry: Registry,
-                               tmp_path: Path) -> None:
+def test_rescan_is_incremental(
+    store: LineageStore, pushed: dict[str, object], registry: Registry, tmp_path: Path
+) -> None:
     repo = str(pushed["repo"])
     scan_into(store, OciSource(repo, layout=False))
     [again] = scan_into(store, OciSource(repo, layout=False))
@@ -132,8 +133,9 @@ def test_unknown_repository_is_404(store: LineageStore, registry: Registry) -> N
     assert "404 not found" in str(report.error) and "list tags" in str(report.error)
 
 
-def test_401_and_500_are_clear_and_credentials_never_shown(store: LineageStore, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_401_and_500_are_clear_and_credentials_never_shown(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MLPROV_REGISTRY_USER", "ci")
     monkeypatch.setenv("MLPROV_REGISTRY_PASSWORD", "hunter2-secret")
     with stub_registry("401") as (host, seen):
@@ -146,8 +148,9 @@ def test_401_and_500_are_clear_and_credentials_never_shown(store: LineageStore, 
     assert report.error == f"registry {host}/team/app: list tags: HTTP 500"
 
 
-def test_bearer_token_flow_with_docker_config(store: LineageStore, pushed: dict[str, object], registry: Registry,
-                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bearer_token_flow_with_docker_config(
+    store: LineageStore, pushed: dict[str, object], registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MLPROV_REGISTRY_USER", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     with stub_registry("bearer", upstream=registry.host) as (host, seen):
@@ -166,8 +169,9 @@ def test_layout_with_unexpected_media_type_records_a_gap(store: LineageStore, tm
     layout = Layout(tmp_path / "odd")
     good = layout.image({"a": b"b"}, {"org.mlflow.model.uri": "models:/m/1"}, "2026-01-01T00:00:00Z")
     layout.tag(good, "registry.example.com/ml/odd:good")
-    weird = layout.blob(json.dumps({"mediaType": "application/vnd.example.weird+json"}).encode(),
-                        "application/vnd.example.weird+json")
+    weird = layout.blob(
+        json.dumps({"mediaType": "application/vnd.example.weird+json"}).encode(), "application/vnd.example.weird+json"
+    )
     layout.tag(weird, "registry.example.com/ml/odd:weird")
     layout.save()
     [report] = scan_into(store, OciSource(str(tmp_path / "odd"), layout=True))

@@ -12,10 +12,22 @@ from click.testing import CliRunner
 
 from explorer.cli import main
 
-CORE = ["explorer.oci_client", "explorer.oci_layout", "explorer.oci_mlmodel", "explorer.oci_referrers",
-        "explorer.sources.oci", "explorer.sources.deploy", "explorer.deploy_timeline", "explorer.k8s_manifests",
-        "explorer.store_lookup", "explorer.predictions", "explorer.log_formats", "explorer.trace", "explorer.diff",
-        "explorer.commands.trace"]
+CORE = [
+    "explorer.oci_client",
+    "explorer.oci_layout",
+    "explorer.oci_mlmodel",
+    "explorer.oci_referrers",
+    "explorer.sources.oci",
+    "explorer.sources.deploy",
+    "explorer.deploy_timeline",
+    "explorer.k8s_manifests",
+    "explorer.store_lookup",
+    "explorer.predictions",
+    "explorer.log_formats",
+    "explorer.trace",
+    "explorer.diff",
+    "explorer.commands.trace",
+]
 
 
 def test_trace_modules_never_import_textual() -> None:

@@ -28,28 +28,42 @@ REPO = "registry.example.com/ml/app"
 def workspace(tmp_path: Path) -> dict[str, object]:
     train = tmp_path / "train"
     c1 = commit_files(train, {"params.yaml": "train:\n  n_estimators: 40\n", "src/train.py": "fit()\n"}, "first", T0)
-    c2 = commit_files(train, {"params.yaml": "train:\n  n_estimators: 120\n", "data/README": "march\n"},
-                      "tune", T0 + DAY)
+    c2 = commit_files(
+        train, {"params.yaml": "train:\n  n_estimators: 120\n", "data/README": "march\n"}, "tune", T0 + DAY
+    )
     layout = Layout(tmp_path / "images")
     digests = []
     for n, sha in ((1, c1), (2, c2)):
-        d = layout.image({"srv/app.py": f"v{n}".encode()}, {"org.opencontainers.image.revision": sha,
-                                                              "org.mlflow.model.uri": f"models:/churn/{n}"},
-                         "2026-01-01T00:00:00Z")
+        d = layout.image(
+            {"srv/app.py": f"v{n}".encode()},
+            {"org.opencontainers.image.revision": sha, "org.mlflow.model.uri": f"models:/churn/{n}"},
+            "2026-01-01T00:00:00Z",
+        )
         layout.tag(d, f"{REPO}:v{n}")
         digests.append(d["digest"])
     layout.save()
     gitops = tmp_path / "gitops"
     commit_files(gitops, {"envs/prod/churn.yaml": isvc(digests[0])}, "v1", T0 + DAY)
-    canary = commit_files(gitops, {"envs/prod/churn.yaml": isvc(digests[0], canary=20).replace(
-        digests[0], digests[1])}, "canary v2", T0 + 3 * DAY)
+    canary = commit_files(
+        gitops,
+        {"envs/prod/churn.yaml": isvc(digests[0], canary=20).replace(digests[0], digests[1])},
+        "canary v2",
+        T0 + 3 * DAY,
+    )
     logs = tmp_path / "logs"
     at = "2026-01-05T12:00:00Z"
-    write_jsonl(logs / "date=2026-01-05" / "a.jsonl", [
-        kserve_event("r-canary", "request", at), kserve_event("r-canary", "response", at),
-        kserve_event("r-default", "request", at, "default"), kserve_event("r-default", "response", at, "default"),
-        kserve_event("r-early", "response", "2026-01-01T06:00:00Z", "default"),
-        kserve_event("r-dup", "response", at, "default")], extra_lines=("{oops",))
+    write_jsonl(
+        logs / "date=2026-01-05" / "a.jsonl",
+        [
+            kserve_event("r-canary", "request", at),
+            kserve_event("r-canary", "response", at),
+            kserve_event("r-default", "request", at, "default"),
+            kserve_event("r-default", "response", at, "default"),
+            kserve_event("r-early", "response", "2026-01-01T06:00:00Z", "default"),
+            kserve_event("r-dup", "response", at, "default"),
+        ],
+        extra_lines=("{oops",),
+    )
     write_jsonl(logs / "date=2026-01-06" / "b.jsonl", [kserve_event("r-dup", "response", "2026-01-06T00:00:00Z")])
     (tmp_path / "mlprov.toml").write_text('[trace]\nlogs = ["logs/**/*.jsonl"]\n')
     store = LineageStore.open(f"sqlite:///{tmp_path / '.mlprov' / 'lineage.db'}")
@@ -67,12 +81,20 @@ def mlflow_facts(c1: str, c2: str) -> Facts:
     ev = Evidence("mlflow", "sqlite:///mlflow.db", "test")
     for n, sha, trees, auc, raw in ((1, c1, "40", 0.91, "aa"), (2, c2, "120", 0.88, "bb")):
         mv, model, run, data = f"model_version:churn/{n}", f"model:m-{n}", f"run:r{n}", f"data:md5:{raw * 16}"
-        facts.add_node(Node(mv, NodeKind.MODEL_VERSION, f"churn v{n}", {"name": "churn", "version": str(n),
-                                                                        "registry": "mlflow"}))
-        facts.add_node(Node(model, NodeKind.MODEL, f"m-{n}", {"requirements": ["scikit-learn==1.5.0" if n == 1
-                                                                              else "scikit-learn==1.6.1", "pandas"]}))
-        facts.add_node(Node(run, NodeKind.RUN, f"train-{n}", {"params": {"n_estimators": trees},
-                                                              "metrics": {"roc_auc": auc}}))
+        facts.add_node(
+            Node(mv, NodeKind.MODEL_VERSION, f"churn v{n}", {"name": "churn", "version": str(n), "registry": "mlflow"})
+        )
+        facts.add_node(
+            Node(
+                model,
+                NodeKind.MODEL,
+                f"m-{n}",
+                {"requirements": ["scikit-learn==1.5.0" if n == 1 else "scikit-learn==1.6.1", "pandas"]},
+            )
+        )
+        facts.add_node(
+            Node(run, NodeKind.RUN, f"train-{n}", {"params": {"n_estimators": trees}, "metrics": {"roc_auc": auc}})
+        )
         facts.add_node(Node(data, NodeKind.DATA, "data/raw.csv", {"path": "data/raw.csv"}))
         facts.link(mv, model, EdgeKind.VERSION_OF, ev)
         facts.link(model, run, EdgeKind.GENERATED_BY, ev)
@@ -91,8 +113,14 @@ def test_trace_json_walks_every_hop_with_evidence(workspace: dict[str, object]) 
     doc = json.loads(result.stdout)
     digest = workspace["digests"][1]  # type: ignore[index]
     assert doc["root"] == "prediction:r-canary"
-    assert doc["chain"] == [f"deployment:prod/churn:canary@{workspace['canary_commit']}", f"image:{REPO}@{digest}",
-                            "model_version:churn/2", "model:m-2", "run:r2", f"commit:{workspace['c2']}"]
+    assert doc["chain"] == [
+        f"deployment:prod/churn:canary@{workspace['canary_commit']}",
+        f"image:{REPO}@{digest}",
+        "model_version:churn/2",
+        "model:m-2",
+        "run:r2",
+        f"commit:{workspace['c2']}",
+    ]
     assert all(e["evidence"]["source"] and e["evidence"]["rule"] for e in doc["edges"])
     assert doc["record"]["role"] == "canary" and doc["record"]["outputs"]["outputs"][0]["data"] == [0.9]
     assert doc["stopped"] is None
