@@ -7,14 +7,18 @@ kill mid-scan leaves the store exactly as it was before the batch.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Column, Index, Text, event, func, or_, select, text
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,6 +121,56 @@ def edge_key(edge: Edge) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+_STDLIB_JSON = json.JSONEncoder(sort_keys=True, default=str)
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _orjson_default(value: Any) -> Any:
+    # what the stdlib encoder does with these: a float subclass (numpy.float64) is a number, the rest str()
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def properties_json(properties: Mapping[str, Any]) -> str:
+    """A node's properties as stored: what ``json.dumps(sort_keys=True, default=str)`` gives, read back.
+
+    Encoded with orjson (~9x faster; a scan writes one per node). Where orjson would say something
+    else the stdlib encodes: anything orjson refuses (non-string keys, integers beyond 64 bits, lone
+    surrogates), and NaN or infinities, which orjson writes as ``null`` but the stdlib keeps.
+    """
+    try:
+        out = orjson.dumps(properties, default=_orjson_default, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _STDLIB_JSON.encode(properties)
+    if b"null" in out and _has_non_finite(properties):
+        return _STDLIB_JSON.encode(properties)
+    return out.decode()
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A batch allocates a few hundred thousand short-lived tuples and strings and no cycles; the
+    cyclic collector would scan every live object several times over meanwhile (~15% of a scan)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class LineageStore:
     """The lineage graph as stored. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -189,12 +243,13 @@ class LineageStore:
         sources that recompute all their gaps on every scan.
         """
         try:
-            with self._engine.begin() as conn:
+            with _gc_paused(), self._engine.begin() as conn:
                 self._upsert_nodes(conn, facts.nodes)
                 self._insert_edges(conn, facts.edges)
                 if replace_gaps:
                     conn.execute(sa_delete(GapRow).where(GAPS.origin == origin))
-                for chunk in _chunks(list(dict.fromkeys(recheck))):
+                # replace_gaps dropped all the origin's gaps already, the rechecked subjects' too
+                for chunk in _chunks([] if replace_gaps else list(dict.fromkeys(recheck))):
                     conn.execute(sa_delete(GapRow).where(GAPS.origin == origin, GAPS.subject.in_(chunk)))
                 self._insert_gaps(conn, origin, facts.gaps)
                 if cursor is not None:
@@ -215,34 +270,43 @@ class LineageStore:
         conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update), rows)
 
     def _upsert_nodes(self, conn: Connection, nodes: Sequence[Node]) -> None:
-        merged: dict[str, Node] = {}
+        # id -> (kind, label, properties); the caller's dicts are read, never changed (merges make new ones)
+        merged: dict[str, tuple[str, str, dict[str, Any]]] = {}
         for node in nodes:
             seen = merged.get(node.id)
-            if seen is not None:
-                seen.properties = merge_properties(seen.properties, node.properties)
-                seen.label = node.label or seen.label
+            if seen is None:
+                merged[node.id] = (node.kind, node.label, node.properties)
             else:
-                merged[node.id] = Node(node.id, node.kind, node.label, dict(node.properties))
-        ids = list(merged)
-        for chunk in _chunks(ids):
-            rows = conn.execute(select(NODES.id, NODES.label, NODES.properties).where(NODES.id.in_(chunk)))
-            for node_id, label, props in rows:
-                node = merged[node_id]
-                node.properties = merge_properties(json.loads(props), node.properties)
-                node.label = node.label or label
+                merged[node.id] = (seen[0], node.label or seen[1], merge_properties(seen[2], node.properties))
+        # Only what is already stored needs merging: the SELECT goes through the driver (on a first
+        # scan it finds nothing, and SQLAlchemy's statement building was most of its cost).
+        for chunk in _chunks(list(merged)):
+            sql = f"SELECT id, label, properties FROM nodes WHERE id IN ({', '.join([self._mark] * len(chunk))})"
+            for node_id, label, props in conn.exec_driver_sql(sql, tuple(chunk)):
+                kind, new_label, new_props = merged[node_id]
+                merged[node_id] = (kind, new_label or label, merge_properties(json.loads(props), new_props))
         payload = [
-            (n.id, str(n.kind), n.label, json.dumps(n.properties, sort_keys=True, default=str))
-            for n in merged.values()
+            (node_id, str(kind), label, properties_json(props)) for node_id, (kind, label, props) in merged.items()
         ]
         self._bulk(conn, "nodes", ("id", "kind", "label", "properties"), payload, "id", update=True)
 
     def _insert_edges(self, conn: Connection, edges: Sequence[Edge]) -> None:
         rows: dict[str, tuple[str, ...]] = {}
+        sha256 = hashlib.sha256
         for e in edges:
-            key = edge_key(e)
-            rows[key] = (key, e.source, e.target, str(e.kind), e.evidence.source, e.evidence.locator, e.evidence.rule)
+            ev = e.evidence
+            kind = str(e.kind)
+            # edge_key(e), inlined: 20,000 edges a batch is common
+            raw = "\x1f".join((e.source, e.target, kind, ev.source, ev.locator, ev.rule))
+            key = sha256(raw.encode()).hexdigest()[:40]
+            rows[key] = (key, e.source, e.target, kind, ev.source, ev.locator, ev.rule)
         columns = ("key", "source", "target", "kind", "ev_source", "ev_locator", "ev_rule")
         self._bulk(conn, "edges", columns, list(rows.values()), "key", update=False)
+
+    @property
+    def _mark(self) -> str:
+        """The driver's placeholder: psycopg's ``%s``, sqlite3's ``?``."""
+        return "%s" if self.dialect == "postgresql" else "?"
 
     def _bulk(
         self,
@@ -262,7 +326,7 @@ class LineageStore:
         """
         if not rows:
             return
-        mark = "%s" if self.dialect == "postgresql" else "?"
+        mark = self._mark
         conflict = (
             "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
             if update

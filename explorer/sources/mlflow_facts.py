@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from explorer.lineage import (
+    Edge,
     EdgeKind,
     Evidence,
     Facts,
@@ -40,7 +41,8 @@ SOURCE = "mlflow"
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _MODEL_URI = re.compile(r"^models:/(?P<id>m-[0-9a-f]{32})(?:/.*)?$")
 # Tags whose values are too big or too private for the graph (a whole git diff).
-_DROPPED_TAGS = frozenset({TAG_GIT_DIFF, "mlflow.log-model.history"})
+_LOG_MODEL_HISTORY = "mlflow.log-model.history"
+_DROPPED_TAGS = frozenset({TAG_GIT_DIFF, _LOG_MODEL_HISTORY})
 
 
 def rfc3339(ms: int | None) -> str | None:
@@ -100,10 +102,16 @@ class FactsBuilder:
     # --- runs ------------------------------------------------------------------------------------
 
     def run(self, facts: Facts, run: RunRecord) -> None:
+        # Called for every run (10,000s on a first scan): the property contract's "absent when
+        # unknown" (_put) is inlined as truth tests, equivalent for these str-or-None values.
         rid = run_id(run.run_id)
         exp = self.experiments.get(run.experiment_id)
         where = f"{self.tracking_uri} run {run.run_id}"
-        tags = {k: v for k, v in run.tags.items() if k not in _DROPPED_TAGS}
+        tags = run.tags
+        if TAG_GIT_DIFF in tags or _LOG_MODEL_HISTORY in tags:
+            tags = {k: v for k, v in tags.items() if k not in _DROPPED_TAGS}
+        else:
+            tags = dict(tags)
         props: dict[str, Any] = {
             "run_id": run.run_id,
             "experiment_id": run.experiment_id,
@@ -113,21 +121,30 @@ class FactsBuilder:
             "metrics": dict(run.metrics),
             "tags": tags,
         }
-        _put(props, "experiment_name", exp.name if exp else None)
-        _put(props, "name", run.name)
-        _put(props, "status", run.status)
-        _put(props, "user", run.user)
-        _put(props, "start_time", rfc3339(run.start_time))
-        _put(props, "end_time", rfc3339(run.end_time))
-        _put(props, "artifact_uri", redact(run.artifact_uri or ""))
-        props["inputs"] = [self._input(facts, rid, run.run_id, d) for d in run.inputs]
+        if exp is not None and exp.name:
+            props["experiment_name"] = exp.name
+        if run.name:
+            props["name"] = run.name
+        if run.status:
+            props["status"] = run.status
+        if run.user:
+            props["user"] = run.user
+        if run.start_time is not None:
+            props["start_time"] = rfc3339(run.start_time)
+        if run.end_time is not None:
+            props["end_time"] = rfc3339(run.end_time)
+        if run.artifact_uri:
+            props["artifact_uri"] = redact(run.artifact_uri)
+        props["inputs"] = [self._input(facts, rid, run.run_id, d) for d in run.inputs] if run.inputs else []
         label = f"{run.name or run.run_id[:12]} ({exp.name if exp else run.experiment_id})"
-        facts.add_node(Node(rid, NodeKind.RUN, label, props))
-        facts.link(
-            rid,
-            experiment_id(run.experiment_id),
-            EdgeKind.IN_EXPERIMENT,
-            Evidence(SOURCE, f"{where} experiment_id {run.experiment_id}", "run's experiment"),
+        facts.nodes.append(Node(rid, NodeKind.RUN, label, props))
+        facts.edges.append(
+            Edge(
+                rid,
+                experiment_id(run.experiment_id),
+                EdgeKind.IN_EXPERIMENT,
+                Evidence(SOURCE, f"{where} experiment_id {run.experiment_id}", "run's experiment"),
+            )
         )
         self._commit(facts, rid, run, where)
 
@@ -156,10 +173,10 @@ class FactsBuilder:
             return
         repo = run.tags.get(TAG_GIT_REPO_URL)
         locator = f"{where} tags.{TAG_GIT_COMMIT}" + (f" ({TAG_GIT_REPO_URL} {redact(repo)})" if repo else "")
-        facts.link(
-            rid, commit_id(sha), EdgeKind.RAN_AT, Evidence(SOURCE, locator, "git commit tag of the run")
+        facts.edges.append(
+            Edge(rid, commit_id(sha), EdgeKind.RAN_AT, Evidence(SOURCE, locator, "git commit tag of the run"))
         )
-        dirty = run.tags.get(TAG_GIT_DIRTY, "").strip().lower() == "true" or bool(run.tags.get(TAG_GIT_DIFF))
+        dirty = run.tags.get(TAG_GIT_DIFF) or run.tags.get(TAG_GIT_DIRTY, "").strip().lower() == "true"
         if dirty:
             facts.gap(
                 Gap(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,11 +164,13 @@ class SqlTrackingReader:
         except (self._driver_error, SQLAlchemyError) as exc:
             raise UnreachableDatabase(_reason(exc)) from exc
 
-    def _in(self, sql: str, ids: list[str] | None, column: str = "run_uuid", **params: Any) -> Iterator[Any]:
+    def _in(self, sql: str, ids: list[str] | None, column: str = "run_uuid", **params: Any) -> Iterable[Any]:
         """Run ``sql`` (with ``{where}`` for the id filter) for all rows, or per chunk of ids."""
         if ids is None:
-            yield from self._rows(sql.format(where="1=1"), **params)
-            return
+            return self._rows(sql.format(where="1=1"), **params)  # a list: no generator step per row
+        return self._in_chunks(sql, ids, column, **params)
+
+    def _in_chunks(self, sql: str, ids: list[str], column: str, **params: Any) -> Iterator[Any]:
         for chunk in chunks(ids):
             marks = ", ".join(f":p{i}" for i in range(len(chunk)))
             yield from self._rows(
@@ -229,21 +231,34 @@ class SqlTrackingReader:
         return {row[0]: tuple(int(v) for v in row[1:] if v is not None) for row in self._rows(sql)}
 
     def runs(self, run_ids: list[str] | None) -> Iterator[RunRecord]:
+        # The fingerprint's aggregates (see run_fingerprints) are summed on the way, row by row.
         params: dict[str, dict[str, str]] = defaultdict(dict)
+        param_lengths: dict[str, int] = defaultdict(int)
         for key, value, run in self._in("SELECT key, value, run_uuid FROM params WHERE {where}", run_ids):
             params[run][key] = value
+            param_lengths[run] += len(value)
         metrics: dict[str, dict[str, float]] = defaultdict(dict)
-        metric_times: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        metric_aggs: dict[str, list[Any]] = {}  # run -> [count, max timestamp or None, sum of steps]
         for key, value, is_nan, ts, step, run in self._in(
             "SELECT key, value, is_nan, timestamp, step, run_uuid FROM latest_metrics WHERE {where}", run_ids
         ):
             metrics[run][key] = float("nan") if is_nan else float(value)
-            metric_times[run].append((ts, step))
+            agg = metric_aggs.get(run)
+            if agg is None:
+                metric_aggs[run] = [1, ts, step]
+            else:
+                agg[0] += 1
+                if ts is not None and (agg[1] is None or ts > agg[1]):
+                    agg[1] = ts
+                agg[2] += step
         tags: dict[str, dict[str, str]] = defaultdict(dict)
         tag_lengths: dict[str, int] = defaultdict(int)
         for key, value, run in self._in("SELECT key, value, run_uuid FROM tags WHERE {where}", run_ids):
-            tags[run][key] = value or ""
-            tag_lengths[run] += len(value) if value is not None else 0
+            if value is None:
+                tags[run][key] = ""
+            else:
+                tags[run][key] = value
+                tag_lengths[run] += len(value)
         inputs = self._inputs(run_ids)
         for row in self._in(
             "SELECT run_uuid, name, status, user_id, start_time, end_time, lifecycle_stage, artifact_uri,"
@@ -253,7 +268,7 @@ class SqlTrackingReader:
             run_id, name, status, user, start, end, stage, artifact_uri, exp, deleted = row
             run_tags = tags.get(run_id, {})
             run_params = params.get(run_id, {})
-            times = metric_times.get(run_id)
+            agg = metric_aggs.get(run_id)
             run_inputs = inputs.get(run_id, [])
             yield RunRecord(
                 run_id=run_id,
@@ -272,8 +287,8 @@ class SqlTrackingReader:
                 fingerprint=run_fingerprint(
                     (status, end, stage, deleted),
                     (len(run_tags), tag_lengths[run_id]) if run_tags else None,
-                    (len(run_params), sum(len(v) for v in run_params.values())) if run_params else None,
-                    _metric_aggregate(times) if times else None,
+                    (len(run_params), param_lengths[run_id]) if run_params else None,
+                    _metric_fingerprint(agg) if agg else None,
                     (len(run_inputs),) if run_inputs else None,
                 ),
             )
@@ -389,10 +404,10 @@ def run_fingerprint(state: tuple[Any, ...], *aggregates: tuple[int, ...] | None)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _metric_aggregate(times: list[tuple[int, int]]) -> tuple[int, ...]:
-    """(count, max timestamp, sum of steps) as the aggregate query computes it."""
-    stamps = [t for t, _ in times if t is not None]
-    return (len(times), *((int(max(stamps)),) if stamps else ()), int(sum(step for _, step in times)))
+def _metric_fingerprint(agg: list[Any]) -> tuple[int, ...]:
+    """(count, max timestamp, sum of steps) as the aggregate query computes it (no max when all are NULL)."""
+    count, latest, steps = agg
+    return (count, int(latest), int(steps)) if latest is not None else (count, int(steps))
 
 
 def _read_only_session(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import json
+import math
 import os
 import random
 import signal
@@ -16,7 +20,7 @@ from benchmarks.gen_repo import generate
 from explorer.lineage import EdgeKind, Evidence, Facts, Gap, Node, NodeKind
 from explorer.scan import run_scan
 from explorer.sources.git import GitSource
-from explorer.store import LineageStore, StoreError
+from explorer.store import LineageStore, StoreError, properties_json
 
 
 def dump(store: LineageStore) -> tuple[dict[str, object], set[tuple[str, str, str, str]], set[str]]:
@@ -45,6 +49,57 @@ def test_merge_keeps_what_each_source_said(sqlite_url: str) -> None:
     assert [g.reason for g in store.gaps(["data:md5:aa"])] == ["something missing"]
     store.write_batch("two", Facts(), {"at": 3}, replace_gaps=True)
     assert store.gaps() == []
+
+
+def test_merge_within_a_batch_and_with_what_is_stored(sqlite_url: str) -> None:
+    store = LineageStore.open(sqlite_url)
+    store.write_batch("one", Facts([Node("run:r1", NodeKind.RUN, "old", {"tags": {"a": "1"}, "kept": True})]))
+    caller = {"tags": {"b": "2"}, "stages": ["x"]}
+    batch = Facts(
+        [
+            Node("run:r1", NodeKind.RUN, "", caller),
+            Node("run:r1", NodeKind.RUN, "new", {"tags": {"c": "3"}, "stages": ["y"]}),
+            Node("run:r2", NodeKind.RUN, "only", {"n": 1}),
+        ]
+    )
+    store.write_batch("two", batch)
+    r1, r2 = store.node("run:r1"), store.node("run:r2")
+    assert r1 is not None and r2 is not None
+    assert r1.label == "new"
+    assert r1.properties == {"tags": {"a": "1", "b": "2", "c": "3"}, "kept": True, "stages": ["y"]}
+    assert (r2.label, r2.properties) == ("only", {"n": 1})
+    assert caller == {"tags": {"b": "2"}, "stages": ["x"]}  # the caller's facts are not changed
+
+
+class _Float(float):
+    """Like numpy.float64: a float subclass, which the stdlib writes as a number."""
+
+
+@dataclasses.dataclass
+class _Thing:
+    x: int
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"b": 1, "a": [1.5, "é", None, True], "c": {"z": {}, "y": []}},
+        {"metric": float("nan"), "other": None},
+        {"inf": [float("-inf")], "ok": 1},
+        {"big": 2**70},
+        {"keys": {1: "int key"}},
+        {"when": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC), "day": datetime.date(2026, 1, 2)},
+        {"sub": _Float(0.25), "obj": _Thing(3), "set": {1}, "tuple": (1, 2)},
+        {"surrogate": "\udc80"},
+    ],
+)
+def test_properties_json_reads_back_as_the_stdlib_wrote_it(props: dict[str, object]) -> None:
+    expected = json.loads(json.dumps(props, sort_keys=True, default=str))
+    got = json.loads(properties_json(props))
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)  # NaN != NaN: compare text
+    assert list(got) == sorted(got)
+    if "metric" in props:
+        assert math.isnan(got["metric"])
 
 
 def test_unreadable_store_is_a_clear_error(tmp_path: Path) -> None:
