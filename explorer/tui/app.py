@@ -70,6 +70,7 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         self._theme_choice = theme
         self.keymap_in_use: dict[str, str] = {}
         self._reported: set[int] = set()
+        self._node_screen: NodeScreen | None = None
 
     # --- start-up --------------------------------------------------------------------------------------
 
@@ -103,11 +104,23 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
     # --- navigation ----------------------------------------------------------------------------------
 
     def open_node(self, node_id: str) -> None:
-        """Show ``node_id`` in the node view (a new history entry when one is open)."""
+        """Show ``node_id`` in the node view (a new history entry when one is open).
+
+        One node view is installed and reused: opening it again switches its content, composing
+        nothing. Only when it is already open under another screen (a trace, a diff) does a second
+        one go on top, so that Escape still returns to that screen.
+        """
         if isinstance(self.screen, NodeScreen):
             self.screen.go(node_id)
-        else:
+        elif self._node_screen is None:
+            self._node_screen = NodeScreen(node_id)
+            self.install_screen(self._node_screen, name="node")
+            self.push_screen("node")
+        elif self._node_screen in self.screen_stack:
             self.push_screen(NodeScreen(node_id))
+        else:
+            self._node_screen.start(node_id)
+            self.push_screen("node")
 
     def focused_model_version(self) -> str | None:
         """The model version the user is looking at, for context actions in the palette."""
@@ -210,6 +223,8 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
                 refresh = getattr(screen, "refresh_data", None)
                 if callable(refresh):
                     refresh()
+            if self._node_screen is not None and self._node_screen not in self.screen_stack:
+                self._node_screen.forget()  # what it kept is stale; it queries again when next opened
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_task":

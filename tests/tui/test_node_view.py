@@ -82,13 +82,13 @@ async def test_toggle_direction(store: LineageStore, workspace_settings: Setting
         screen = await _open(app, pilot, data)
         await pilot.press("u")
         await settle(pilot)
-        assert screen.direction == Direction.DOWN and screen.has_class("-downstream")
+        assert screen.direction == Direction.DOWN and screen.query_one("#tree-title").has_class("-downstream")
         tree = screen.query_one(LineageTree)
         assert {c.data.node_id for c in tree.root.children if c.data and c.data.edge} == downstream
         assert VERSION in downstream
         await pilot.press("u")
         await settle(pilot)
-        assert screen.direction == Direction.UP and not screen.has_class("-downstream")
+        assert screen.direction == Direction.UP and not screen.query_one("#tree-title").has_class("-downstream")
 
 
 @pilot_test
@@ -153,3 +153,46 @@ async def test_unknown_node(store: LineageStore, workspace_settings: Settings) -
         screen = await _open(app, pilot, "commit:" + "0" * 40)
         assert screen.detail is None
         assert "not in the store" in screen.query_one(Breadcrumb).labels[-1]
+
+
+@pilot_test
+async def test_back_restores_the_tree_from_memory(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        registers = next(c for c in tree.root.children if c.data and c.data.edge and c.data.edge.kind == "registers")
+        tree.move_cursor(registers)
+        await pilot.press("space")
+        await settle(pilot)
+        below = [c.data.node_id for c in registers.children if c.data is not None]
+        target = registers.data.node_id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.node_id == target
+        await pilot.press("left_square_bracket")
+        await pilot.pause()  # no worker needed: details and pages come from memory
+        assert not [w for w in app.workers if not w.is_finished and w.group in ("node-detail", "lineage")]
+        assert screen.node_id == VERSION
+        again = next(c for c in tree.root.children if c.data and c.data.edge and c.data.edge.kind == "registers")
+        assert again.is_expanded and [c.data.node_id for c in again.children if c.data is not None] == below
+        assert tree.cursor_node is again  # the cursor is where it was left
+
+
+@pilot_test
+async def test_the_node_view_is_reused(store: LineageStore, workspace_settings: Settings) -> None:
+    run = store.nodes(NodeKind.RUN)[0]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await _open(app, pilot, VERSION)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, NodeScreen)
+        second = await _open(app, pilot, run.id)
+        assert second is first  # switched content, nothing composed again
+        assert second.history.trail == [run.id] and second.direction == Direction.UP
+        assert second.query_one(Breadcrumb).labels[-1].startswith(run.label)
+        tree = second.query_one(LineageTree)
+        assert tree.root.data is not None and tree.root.data.node_id == run.id

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from explorer.store import LineageStore
+from explorer.tui.widgets.footer import ExplorerFooter
 from explorer.tui.widgets.task_bar import TaskBar
 from explorer.tui.workers import ForwardsWorkerFailures
 
@@ -22,7 +22,7 @@ class ExplorerScreen(ForwardsWorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         yield from self.compose_body()
         yield TaskBar()
-        yield Footer()
+        yield ExplorerFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""

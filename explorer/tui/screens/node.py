@@ -1,4 +1,9 @@
-"""The node view: any node's properties and its lineage, with browser-like history."""
+"""The node view: any node's properties and its lineage, with browser-like history.
+
+The app installs one node view and switches its content: opening a node again composes nothing.
+The details of visited nodes are kept (until a scan changes the store), so back and forward
+render from memory without a store query; the tree keeps the pages it loaded the same way.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +70,7 @@ class NodeScreen(ExplorerScreen):
     """The node shown; changing it loads its details and restarts the tree."""
 
     direction: reactive[Direction] = reactive(Direction.UP, init=False)
-    """Which way the tree follows edges; the screen carries the class ``-downstream`` when down."""
+    """Which way the tree follows edges; the tree's title carries the class ``-downstream`` when down."""
 
     class DetailLoaded(Message):
         """The details of ``node_id`` (None when no such node)."""
@@ -76,12 +81,14 @@ class NodeScreen(ExplorerScreen):
             self.detail = detail
             self.trail = trail
 
-    def __init__(self, node_id: str) -> None:
+    def __init__(self, node_id: str | None = None) -> None:
         super().__init__()
         self.history = History()
         self._first = node_id
         self.detail: NodeDetail | None = None
         self._labels: dict[str, str] = {}
+        self._details: dict[str, NodeDetail | None] = {}  # visited nodes, shown again without a query
+        self._shown: tuple[str, Direction] | None = None  # what the tree shows now
 
     def compose_body(self) -> ComposeResult:
         yield Breadcrumb(id="breadcrumb")
@@ -102,7 +109,8 @@ class NodeScreen(ExplorerScreen):
         yield Input(placeholder="find in this view (Enter: next match, Esc: close)", id="node-find")
 
     def on_mount(self) -> None:
-        self.go(self._first)
+        if self._first is not None:
+            self.go(self._first)
         self.query_one(LineageTree).focus()
 
     def go(self, node_id: str) -> None:
@@ -110,15 +118,43 @@ class NodeScreen(ExplorerScreen):
         self.history.visit(node_id)
         self.node_id = node_id
 
+    def start(self, node_id: str) -> None:
+        """Open the view afresh at ``node_id``: a new history, upstream (what was visited stays cached)."""
+        self.history = History()
+        self.set_reactive(NodeScreen.direction, Direction.UP)
+        self.query_one("#tree-title", Label).set_class(False, "-downstream")
+        self._close_find()
+        before = self.node_id
+        self.go(node_id)
+        if before == node_id:  # the same node again: no change to watch, but the trail and direction reset
+            self.watch_node_id(node_id)
+
     def watch_node_id(self, node_id: str) -> None:
-        self.load_detail(node_id, self.history.trail)
+        if node_id in self._details and self._trail_known():
+            self._show_detail(node_id, self._details[node_id], self._trail_labels({}))
+        else:
+            self.load_detail(node_id, self.history.trail)
 
     def watch_direction(self, direction: Direction) -> None:
-        self.set_class(direction == Direction.DOWN, "-downstream")
+        self.query_one("#tree-title", Label).set_class(direction == Direction.DOWN, "-downstream")
         self._restart_tree()
 
     def refresh_data(self) -> None:
+        self.forget()
         self.load_detail(self.node_id, self.history.trail)
+
+    def forget(self) -> None:
+        """Drop what was cached (the store changed): the next visit of each node queries it again."""
+        self._details.clear()
+        self._labels.clear()
+        self._shown = None
+        self.query_one(LineageTree).forget()
+
+    def _trail_known(self) -> bool:
+        return all(t in self._labels for t in self.history.trail[:-1])
+
+    def _trail_labels(self, found: dict[str, str]) -> list[str]:
+        return [found.get(t, self._labels.get(t, t)) for t in self.history.trail]
 
     @work(thread=True, exclusive=True, group="node-detail", exit_on_error=False)
     def load_detail(self, node_id: str, trail: list[str]) -> None:
@@ -130,35 +166,53 @@ class NodeScreen(ExplorerScreen):
 
     @on(DetailLoaded)
     def _detail_loaded(self, event: DetailLoaded) -> None:
-        if event.node_id != self.node_id:
+        self._details[event.node_id] = event.detail
+        if event.node_id == self.node_id:
+            self._show_detail(event.node_id, event.detail, event.trail)
+
+    def _show_detail(self, node_id: str, detail: NodeDetail | None, trail: list[str]) -> None:
+        """Put a node's details in the widgets there are (each one changed only where it differs)."""
+        self.detail = detail
+        if detail is None:
+            self._shown = None
+            self.query_one(Breadcrumb).show([*trail[:-1], f"{node_id} (not in the store)"])
+            self.query_one(EvidencePanel).show_text(f"No node {node_id} in the store.")
             return
-        self.detail = event.detail
-        if event.detail is None:
-            self.query_one(Breadcrumb).show([*event.trail[:-1], f"{event.node_id} (not in the store)"])
-            self.query_one(EvidencePanel).show_text(f"No node {event.node_id} in the store.")
-            return
-        node = event.detail.node
+        node = detail.node
         self._labels[node.id] = node.label
-        trail = [*event.trail[:-1], f"{node.label} [{node.kind}]"]
-        self.query_one(Breadcrumb).show(trail)
-        self.query_one("#properties", KeyValueTable).show(event.detail.properties)
-        self.query_one("#params", KeyValueTable).show(event.detail.params)
-        self.query_one("#metrics", KeyValueTable).show(event.detail.metrics)
-        self.query_one("#gaps", KeyValueTable).show([(g.kind, g.reason) for g in event.detail.gaps])
+        self.query_one(Breadcrumb).show([*trail[:-1], f"{node.label} [{node.kind}]"])
+        self.query_one("#properties", KeyValueTable).show(self._found(detail.properties))
+        self.query_one("#params", KeyValueTable).show(detail.params)
+        self.query_one("#metrics", KeyValueTable).show(detail.metrics)
+        self.query_one("#gaps", KeyValueTable).show([(g.kind, g.reason) for g in detail.gaps])
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("tab-params").label = f"Params {len(event.detail.params)}"
-        tabs.get_tab("tab-metrics").label = f"Metrics {len(event.detail.metrics)}"
-        tabs.get_tab("tab-gaps").label = f"Gaps {len(event.detail.gaps)}"
-        tabs.get_tab("tab-gaps").set_class(bool(event.detail.gaps), "-has-gaps")
+        for pane, label in (
+            ("tab-params", f"Params {len(detail.params)}"),
+            ("tab-metrics", f"Metrics {len(detail.metrics)}"),
+            ("tab-gaps", f"Gaps {len(detail.gaps)}"),
+        ):
+            tab = tabs.get_tab(pane)
+            if str(tab.label) != label:
+                tab.label = label
+        tabs.get_tab("tab-gaps").set_class(bool(detail.gaps), "-has-gaps")
         self.refresh_bindings()
         self._restart_tree()
 
     def _restart_tree(self) -> None:
         if self.detail is None:
             return
+        shown = (self.detail.node.id, self.direction)
+        if shown == self._shown:
+            return
+        self._shown = shown
         title = "▲ Upstream: came from" if self.direction == Direction.UP else "▼ Downstream: made from it"
         self.query_one("#tree-title", Label).update(Text(title, style="bold"))
         self.query_one(LineageTree).show(self.detail.node, self.direction)
+
+    def _found(self, properties: list[tuple[str, object]]) -> list[tuple[str, object]]:
+        """The properties the find box lets through (all when it is closed or empty)."""
+        needle = self.query_one("#node-find", Input).value.strip().lower()
+        return [(k, v) for k, v in properties if not needle or needle in f"{k} {v}".lower()]
 
     @on(LineageTree.EntryHighlighted)
     def _entry_highlighted(self, event: LineageTree.EntryHighlighted) -> None:
@@ -190,8 +244,7 @@ class NodeScreen(ExplorerScreen):
         if self.detail is None:
             return
         needle = event.value.strip().lower()
-        props = [(k, v) for k, v in self.detail.properties if not needle or needle in f"{k} {v}".lower()]
-        self.query_one("#properties", KeyValueTable).show(props)
+        self.query_one("#properties", KeyValueTable).show(self._found(self.detail.properties))
         if needle:
             self.query_one(LineageTree).find_next(needle)
 
@@ -202,6 +255,8 @@ class NodeScreen(ExplorerScreen):
 
     def _close_find(self) -> None:
         find = self.query_one("#node-find", Input)
+        if not find.has_class("-open") and not find.value:
+            return
         find.value = ""
         find.remove_class("-open")
         self.query_one(LineageTree).focus()

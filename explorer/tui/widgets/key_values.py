@@ -45,8 +45,11 @@ class KeyValueTable(DataTable[Text]):
         self.add_column(self._names[1], key="value")
 
     def show(self, items: list[tuple[str, Any]]) -> None:
-        """Replace the rows (keeps the cursor row when it still exists)."""
-        self._items = list(items)
+        """Replace the rows (keeps the cursor row when it still exists); the same rows again cost nothing."""
+        items = list(items)
+        if items == self._items and self.row_count == len(items):
+            return
+        self._items = items
         self._render_rows()
 
     @property

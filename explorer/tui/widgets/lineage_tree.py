@@ -1,8 +1,13 @@
-"""The lineage of a node as a tree, upstream or downstream, loaded one level at a time on expand."""
+"""The lineage of a node as a tree, upstream or downstream, loaded one level at a time on expand.
+
+Pages of neighbours already loaded are kept (until :meth:`LineageTree.forget`), and so is the shape
+of each tree shown (lines expanded, cursor line): showing a node again, as history back and forward
+do, rebuilds its tree from memory, as it was left, without a store query.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
@@ -20,6 +25,9 @@ from explorer.tui.data.text import clip
 from explorer.tui.workers import ForwardsWorkerFailures
 
 LABEL_WIDTH = 64
+KEPT_PAGES = 2000  # pages of neighbours kept in memory; the oldest go first
+
+Path = tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -32,6 +40,14 @@ class Entry:
     loaded: bool = False
     more_offset: int | None = None
     label: str = ""
+
+
+@dataclass(slots=True)
+class TreeState:
+    """How a tree was left: which lines were expanded and where the cursor was (as paths from the root)."""
+
+    expanded: set[Path] = field(default_factory=set)
+    cursor: Path | None = None
 
 
 class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
@@ -78,6 +94,10 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         self.auto_expand = False
         self.show_root = True
         self._generation = 0
+        self._pages: dict[tuple[str, Direction, int], tuple[NeighbourPage, list[Gap]]] = {}
+        self._states: dict[tuple[str, Direction], TreeState] = {}
+        self._root_key: tuple[str, Direction] | None = None
+        self._restore: TreeState | None = None
 
     def render_label(self, node: TreeNode[Entry], base_style: Style, style: Style) -> Text:
         """The label, cut with an ellipsis to the width left after the guides (the evidence panel has it whole)."""
@@ -94,7 +114,14 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         self._invalidate()
 
     def show(self, node: Node, direction: Direction) -> None:
-        """Start over at ``node``, following edges ``direction``; loads its first level."""
+        """Start over at ``node``, following edges ``direction``; loads its first level.
+
+        A tree shown before comes back as it was left, from the pages kept in memory.
+        """
+        if self._root_key is not None and self.root.data is not None:
+            self._states[self._root_key] = self._capture()
+        self._root_key = (node.id, direction)
+        self._restore = self._states.get(self._root_key)
         self.direction = direction
         self._generation += 1
         self.clear()
@@ -103,6 +130,43 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         self.root.allow_expand = True
         self.root.expand()
         self.move_cursor(self.root)
+
+    def forget(self) -> None:
+        """Drop the kept pages and tree shapes (the store changed)."""
+        self._pages.clear()
+        self._states.clear()
+        self._restore = None
+
+    def _path(self, line: TreeNode[Entry]) -> Path:
+        keys: list[str] = []
+        node: TreeNode[Entry] | None = line
+        while node is not None:
+            entry = node.data
+            if entry is not None:
+                kind = str(entry.edge.kind) if entry.edge else ""
+                if entry.gap is not None or entry.more_offset is not None:
+                    kind = "gap" if entry.gap is not None else "more"
+                keys.append(f"{kind}\0{entry.node_id}")
+            node = node.parent
+        return tuple(reversed(keys))
+
+    def _capture(self) -> TreeState:
+        state = TreeState(cursor=self._path(self.cursor_node) if self.cursor_node is not None else None)
+        stack = [self.root]
+        while stack:
+            line = stack.pop()
+            if line.is_expanded and line.children:
+                state.expanded.add(self._path(line))
+                stack.extend(line.children)
+        return state
+
+    def _fetch(self, line: TreeNode[Entry], node_id: str, offset: int) -> None:
+        """A page from memory when it was loaded before, else from the store in a worker."""
+        kept = self._pages.get((node_id, self.direction, offset))
+        if kept is not None:
+            self._add_page(self.Loaded(line, self._generation, *kept))
+        else:
+            self.load(line, node_id, offset)
 
     def _node_label(self, node: Node, edge: Edge | None) -> Text:
         text = Text()
@@ -120,7 +184,7 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         entry = event.node.data
         if entry is not None and not entry.loaded and entry.gap is None and entry.more_offset is None:
             entry.loaded = True
-            self.load(event.node, entry.node_id, 0)
+            self._fetch(event.node, entry.node_id, 0)
 
     @work(thread=True, group="lineage", exit_on_error=False)
     def load(self, line: TreeNode[Entry], node_id: str, offset: int) -> None:
@@ -132,6 +196,10 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
 
     @on(Loaded)
     def _add_page(self, event: Loaded) -> None:
+        page = event.page
+        self._pages[(page.parent, page.direction, page.offset)] = (page, event.gaps)
+        if len(self._pages) > KEPT_PAGES:
+            del self._pages[next(iter(self._pages))]
         parent = event.line
         if event.generation != self._generation or parent.data is None:
             return  # the tree restarted (another node, the other direction) while the page loaded
@@ -156,6 +224,17 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
                 Text("(nothing " + ("upstream" if self.direction == Direction.UP else "downstream") + ")", style="dim"),
                 Entry(parent.data.node_id, loaded=True),
             )
+        if self._restore is not None:
+            cursor = None
+            for child in parent.children:
+                path = self._path(child)
+                if path in self._restore.expanded:
+                    child.expand()
+                if path == self._restore.cursor:
+                    cursor = child
+            if cursor is not None:
+                _ = self._tree_lines  # number the new lines, so the cursor can go to one
+                self.move_cursor(cursor)
         if self.cursor_node is not None and self.cursor_node.data is not None:
             self.post_message(self.EntryHighlighted(self.cursor_node.data))
 
@@ -171,7 +250,7 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         if entry is None or entry.gap is not None:
             return
         if entry.more_offset is not None and event.node.parent is not None:
-            self.load(event.node.parent, entry.node_id, entry.more_offset)
+            self._fetch(event.node.parent, entry.node_id, entry.more_offset)
         elif event.node is not self.root and entry.edge is not None:
             self.post_message(self.Follow(entry.node_id))
 
