@@ -5,7 +5,8 @@ migrations), then filled by SQL inserts (logging 10,000 runs through the client 
 and measure nothing of mlprov). Each of the 100 versions registers a LoggedModel whose directory
 holds a real MLmodel, requirements.txt and python_env.yaml, so the scan reads 100 model directories.
 
-Measured in one process, after ``import mlflow`` (its few seconds are not counted):
+Measured in one process, after ``import mlflow`` (its few seconds are not counted), each the median
+of 5 runs (``search_runs``: one run):
 full scan (source + store writes + linkers), the source alone, a no-op rescan,
 ``MlflowClient.search_runs`` listing the same runs, and a plain SQL read of the same facts.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -160,14 +162,17 @@ def search_runs(uri: str) -> int:
     return len(runs)
 
 
-def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    """Best of ``repeat`` wall-clock seconds (the machine is shared: the minimum is the least noisy)."""
-    best, result = float("inf"), None
+REPEAT = 5
+
+
+def timed(fn: Callable[[], Any], repeat: int = REPEAT) -> tuple[float, Any]:
+    """Median of ``repeat`` wall-clock seconds (the machine is shared and noisy)."""
+    times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
         return elapsed
 
-    full_s = min(full_scan() for _ in range(3))
+    full_s = statistics.median(full_scan() for _ in range(REPEAT))
     store = LineageStore.open(f"sqlite:///{root / 'lineage.db'}")
 
     def noop() -> bool:

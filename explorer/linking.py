@@ -31,7 +31,7 @@ from explorer.lineage import (
     data_id,
 )
 from explorer.progress import Progress
-from explorer.store import LineageStore
+from explorer.store import LineageStore, properties_json
 
 DATASET_ORIGIN = "link:mlflow-dataset-dvc"
 VERSION_ORIGIN = "link:model-version-content"
@@ -45,7 +45,8 @@ def _unchanged(store: LineageStore, origin: str, stamp: str) -> bool:
 def _stamp(store: LineageStore) -> str:
     """What the linkers read depends only on the sources' scans: their cursors say when that changed."""
     cursors = {o: c for o, c in store.cursors().items() if not o.startswith("link:")}
-    return hashlib.sha256(json.dumps(cursors, sort_keys=True, default=str).encode()).hexdigest()
+    # the MLflow cursor holds a fingerprint per run: orjson encodes 10,000 of them ~10x faster
+    return hashlib.sha256(properties_json(cursors).encode()).hexdigest()
 
 
 def _cached(

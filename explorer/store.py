@@ -253,7 +253,8 @@ class LineageStore:
                     conn.execute(sa_delete(GapRow).where(GAPS.origin == origin, GAPS.subject.in_(chunk)))
                 self._insert_gaps(conn, origin, facts.gaps)
                 if cursor is not None:
-                    self._upsert(conn, CursorRow, [{"origin": origin, "value": json.dumps(cursor)}], ["origin"])
+                    # a cursor can hold a fingerprint per run (10,000s): the fast encoder, like properties
+                    self._upsert(conn, CursorRow, [{"origin": origin, "value": properties_json(cursor)}], ["origin"])
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
             raise StoreError(f"cannot write to the store {redact_url(self.url)}: {reason}") from exc
