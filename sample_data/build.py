@@ -51,6 +51,7 @@ Step = Callable[[SampleWorkspace], None]
 # Later capabilities append steps here (e.g. MLflow runs for each training commit).
 EXTRA_STEPS: list[str] = [
     "sample_data.mlflow_runs:add_mlflow_runs",
+    "sample_data.signing:add_signing",
     "sample_data.serving:add_serving",
 ]
 

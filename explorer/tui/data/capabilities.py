@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from explorer.config import Settings
-from explorer.lineage import Subgraph
+from explorer.lineage import EdgeKind, Subgraph
 from explorer.progress import Progress
 from explorer.scan import SourceReport, run_scan, source_factories
 from explorer.sources.base import Source
@@ -210,12 +211,13 @@ def model_path(store: LineageStore, version_id: str) -> Path | None:
     if node is None:
         return None
     props = node.properties
-    for key in ("source", "storage_uri", "artifact_location"):
-        value = str(props.get(key) or "")
-        if value.startswith("file://"):
-            value = value.removeprefix("file://")
-        if value.startswith("/") and Path(value).exists():
-            return Path(value)
+    if (local := _local_path(props)) is not None:
+        return local
+    # an MLflow version's source is models:/<id>: the logged model it is a version of has the files
+    models = store.nodes_by_id(e.target for e in store.edges_from([version_id], [EdgeKind.VERSION_OF]))
+    for model in models.values():
+        if (local := _local_path(model.properties)) is not None:
+            return local
     artifact = props.get("artifact_path")
     if artifact:
         commits = store.nodes_by_id(e.target for e in store.edges_from([version_id]) if e.target.startswith("commit:"))
@@ -223,6 +225,17 @@ def model_path(store: LineageStore, version_id: str) -> Path | None:
             repo = commit.properties.get("repo_path")
             if repo and (Path(str(repo)) / str(artifact)).exists():
                 return Path(str(repo)) / str(artifact)
+    return None
+
+
+def _local_path(props: dict[str, Any]) -> Path | None:
+    """A ``file:`` URI or absolute path in ``source``, ``storage_uri`` or ``artifact_location`` that exists here."""
+    for key in ("source", "storage_uri", "artifact_location"):
+        value = str(props.get(key) or "")
+        if value.startswith("file:"):
+            value = unquote(urlparse(value).path)
+        if value.startswith("/") and Path(value).exists():
+            return Path(value)
     return None
 
 

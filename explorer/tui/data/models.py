@@ -101,7 +101,7 @@ def model_rows(store: LineageStore, versions: Sequence[Node]) -> list[ModelRow]:
     walk = _walk_to_producers(store, versions)
     producers = store.nodes_by_id({p for ps in walk.producers.values() for p in ps})
     data = _used_data(store, producers)
-    signed = _signatures(store, ids)
+    signed = _signatures(store, ids, walk.models)
     described = {e.target for e in store.edges_to([*ids, *_all(walk.models)], [EdgeKind.DESCRIBES])}
     deployed = _deployments(store, ids, walk.models)
     gap_counts: dict[str, int] = defaultdict(int)
@@ -194,8 +194,18 @@ def _data_label(node: Node) -> str | None:
     return f"{path}@{digest[:8]}"
 
 
-def _signatures(store: LineageStore, ids: Sequence[str]) -> dict[str, Signed]:
-    edges = store.edges_to(ids, [EdgeKind.SIGNS])
+def _signatures(store: LineageStore, ids: Sequence[str], models: dict[str, set[str]]) -> dict[str, Signed]:
+    """Per version: the state of the signatures on it or on the model it is a version of.
+
+    A scan links a bundle found in the MLflow artifacts to the logged model; ``verify`` links it
+    to the version it verified. Either way it is the version's signature.
+    """
+    owner: dict[str, set[str]] = defaultdict(set)  # signed subject -> versions
+    for v in ids:
+        owner[v].add(v)
+        for m in models.get(v, ()):
+            owner[m].add(v)
+    edges = store.edges_to(list(owner), [EdgeKind.SIGNS])
     nodes = store.nodes_by_id({e.source for e in edges})
     out: dict[str, Signed] = {}
     rank = {Signed.UNSIGNED: 0, Signed.UNVERIFIED: 1, Signed.VERIFIED: 2, Signed.FAILED: 3}
@@ -203,11 +213,13 @@ def _signatures(store: LineageStore, ids: Sequence[str]) -> dict[str, Signed]:
         node = nodes.get(edge.source)
         verified = None if node is None else node.properties.get("verified")
         state = Signed.VERIFIED if verified is True else Signed.FAILED if verified is False else Signed.UNVERIFIED
-        if rank[state] > rank[out.get(edge.target, Signed.UNSIGNED)]:
-            out[edge.target] = state
-    for gap in store.gaps(ids):
+        for version in owner[edge.target]:
+            if rank[state] > rank[out.get(version, Signed.UNSIGNED)]:
+                out[version] = state
+    for gap in store.gaps(list(owner)):
         if gap.kind == "signature_invalid":
-            out[gap.subject] = Signed.FAILED
+            for version in owner[gap.subject]:
+                out[version] = Signed.FAILED
     return out
 
 
