@@ -22,9 +22,12 @@ def stub_registry(
     upstream: str | None = None,
     user: str = "ci",
     password: str = "s3cret",
+    referrers: dict[str, list[dict[str, object]]] | None = None,
 ) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """Serve on 127.0.0.1: ``mode`` is ``401`` (always refuse), ``500``, or ``bearer`` (token flow, then
-    proxy GETs to ``upstream``). Yields the host:port and the headers of every request seen."""
+    """Serve on 127.0.0.1: ``mode`` is ``401`` (always refuse), ``500``, ``bearer`` (token flow, then
+    proxy GETs to ``upstream``), or ``referrers`` (proxy to ``upstream``, plus the OCI 1.1 referrers
+    API that Debian's distribution 2.8 lacks, answering from ``referrers``: subject digest ->
+    descriptors). Yields the host:port and the headers of every request seen."""
     seen: list[dict[str, str]] = []
     token = "tok-" + base64.b16encode(b"mlprov").decode()
 
@@ -46,6 +49,15 @@ def stub_registry(
             if mode == "500":
                 self._send(500, b'{"errors":[{"code":"UNKNOWN"}]}')
                 return
+            if mode == "referrers" and "/referrers/" in self.path:
+                subject = self.path.rsplit("/referrers/", 1)[1].split("?")[0]
+                index = {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": (referrers or {}).get(subject, []),
+                }
+                self._send(200, json.dumps(index).encode(), {"Content-Type": "application/vnd.oci.image.index.v1+json"})
+                return
             if mode == "401":
                 self._send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {"WWW-Authenticate": 'Basic realm="registry"'})
                 return
@@ -56,7 +68,7 @@ def stub_registry(
                     return
                 self._send(200, json.dumps({"token": token}).encode())
                 return
-            if self.headers.get("Authorization") != f"Bearer {token}":
+            if mode != "referrers" and self.headers.get("Authorization") != f"Bearer {token}":
                 challenge = f'Bearer realm="http://{host}/token",service="stub",scope="repository:x:pull"'
                 self._send(401, b"{}", {"WWW-Authenticate": challenge})
                 return

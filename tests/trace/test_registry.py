@@ -181,3 +181,53 @@ def test_layout_with_unexpected_media_type_records_a_gap(store: LineageStore, tm
     assert store.node(f"image:registry.example.com/ml/odd@{good['digest']}") is not None
     [missing] = scan_into(store, OciSource(str(tmp_path / "nothing"), layout=True))
     assert "not an OCI image layout" in str(missing.error)
+
+
+def test_attached_sbom_found_through_referrers_api(
+    store: LineageStore, pushed: dict[str, object], registry: Registry, tmp_path: Path
+) -> None:
+    """An SBOM pushed with a ``subject`` and no fallback tag is found only through the OCI 1.1 referrers API.
+
+    Debian's registry has no referrers API, so a stub in front of it serves that one endpoint (a test
+    double, clearly named) and passes everything else through to the real registry.
+    """
+    import hashlib
+
+    subject = pushed["descriptors"]["index"]  # type: ignore[index]  (tagged v1: a two-platform index)
+    sbom = dict(SBOM, serialNumber="urn:uuid:6f1c2a8e-0b7d-4d5e-9c3a-1b2c3d4e5f60")
+    sbom_bytes = json.dumps(sbom).encode()
+    empty = registry.put_blob("team/app", b"{}")
+    layer = registry.put_blob("team/app", sbom_bytes)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cyclonedx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": layer, "size": len(sbom_bytes)}],
+        "subject": {k: subject[k] for k in ("mediaType", "digest", "size")},  # type: ignore[index]
+    }
+    raw = json.dumps(manifest).encode()
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    registry.put_manifest("team/app", digest, manifest, "application/vnd.oci.image.manifest.v1+json")
+    bom_id = f"bom:{sbom['serialNumber']}"
+
+    scan_into(store, OciSource(str(pushed["repo"]), layout=False))
+    assert store.node(bom_id) is None, "without the referrers API nothing points at the SBOM"
+
+    descriptor = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": digest,
+        "size": len(raw),
+        "artifactType": "application/vnd.cyclonedx+json",
+    }
+    with stub_registry("referrers", upstream=registry.host, referrers={str(subject["digest"]): [descriptor]}) as (  # type: ignore[index]
+        host,
+        seen,
+    ):
+        [report] = scan_into(store, OciSource(f"{host}/team/app", layout=False))
+    assert report.error is None
+    assert any("/referrers/" in h["path"] for h in seen)
+    bom = store.node(bom_id)
+    assert bom is not None
+    [describes] = store.edges_from([bom_id], [EdgeKind.DESCRIBES])
+    assert describes.target == f"image:{host}/team/app@{subject['digest']}"  # type: ignore[index]
