@@ -22,6 +22,7 @@ TAR_TYPES = (
     "application/vnd.oci.image.layer.v1.tar+gzip",
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
     "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
 )
 
 
@@ -70,7 +71,11 @@ def scan_layer(chunks: Iterator[bytes], media_type: str, layer: str) -> tuple[li
     gzip = "gzip" in media_type
     small: dict[str, bytes] = {}
     try:
-        stream = io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+        stream: Any = io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+        if media_type.endswith("+zstd"):  # zstd layers (containerd, podman --compression-format zstd)
+            import zstandard
+
+            stream = zstandard.ZstdDecompressor().stream_reader(stream)
         with tarfile.open(fileobj=stream, mode="r|gz" if gzip else "r|") as tar:
             for member in tar:
                 name = posixpath.basename(member.name)
@@ -80,6 +85,10 @@ def scan_layer(chunks: Iterator[bytes], media_type: str, layer: str) -> tuple[li
                         small[posixpath.normpath("/" + member.name)] = handle.read()
     except (tarfile.TarError, OSError, EOFError) as exc:
         return [], f"layer {layer[:19]} is not a readable tar: {exc}"
+    except Exception as exc:  # zstandard.ZstdError: a corrupt zstd frame (imported lazily, so named here)
+        if type(exc).__name__ != "ZstdError":
+            raise
+        return [], f"layer {layer[:19]} is not a readable zstd tar: {exc}"
     found: list[FoundModel] = []
     for path, data in sorted(small.items()):
         if posixpath.basename(path) != "MLmodel":
