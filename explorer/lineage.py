@@ -229,8 +229,9 @@ def kind_of(node_id: str) -> NodeKind:
 
 
 # Lists that describe a node's present state, not its history: a newer report replaces them, or an
-# alias moved to another version (a stage, a ref) would stay on the old one forever.
-CURRENT_STATE_KEYS = frozenset({"aliases", "stages", "refs"})
+# alias moved to another version (a stage, a ref, an image tag) would stay on the old one forever.
+# Only lists: MLflow's ``tags`` are a dict, merged key by key.
+CURRENT_STATE_KEYS = frozenset({"aliases", "stages", "refs", "tags"})
 
 
 def merge_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,7 +240,7 @@ def merge_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str
     merged = dict(old)
     for key, value in new.items():
         previous = merged.get(key)
-        if key in CURRENT_STATE_KEYS:
+        if key in CURRENT_STATE_KEYS and isinstance(value, list):
             merged[key] = value
         elif isinstance(previous, list) and isinstance(value, list):
             merged[key] = _union(previous, value)

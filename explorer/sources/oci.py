@@ -89,9 +89,7 @@ class OciSource:
         try:
             if self.layout:
                 if not is_layout(Path(self.location)):
-                    raise SourceError(
-                        f"not an OCI image layout: {self.location} (no oci-layout and index.json)"
-                    )
+                    raise SourceError(f"not an OCI image layout: {self.location} (no oci-layout and index.json)")
                 return LayoutRepository(Path(self.location))
             return RegistryClient(parse_registry_ref(self.location))
         except RegistryError as exc:
@@ -111,16 +109,18 @@ class OciSource:
         attach_now = reader.digests_of(sorted(fallback))
         attachments_moved = attach_now != old_attach
         done: dict[str, str] = {t: d for t, d in previous.items() if t in image_tags}
+        # tags are present state: a tag that moved must leave its old image. Each tag's batch writes
+        # that tag alone; a last batch writes every image's whole tag list and marks the cursor settled.
+        settled = bool((cursor or {}).get("settled", cursor is None))
+        changed = False
         progress.start(f"read {len(image_tags)} tags of {repo.name}", len(image_tags))
         for tag in image_tags:
             facts = Facts()
             try:
                 fetched = repo.manifest(tag)
             except RegistryError as exc:
-                facts.gap(
-                    Gap(f"image:{repo.name}:{tag}", "manifest_unreadable", str(exc), f"{repo.name}:{tag}")
-                )
-                yield Batch(facts, {"tags": done, "attachments": old_attach})
+                facts.gap(Gap(f"image:{repo.name}:{tag}", "manifest_unreadable", str(exc), f"{repo.name}:{tag}"))
+                yield Batch(facts, {"tags": done, "attachments": old_attach, "settled": settled})
                 progress.advance()
                 continue
             if previous.get(tag) == fetched.digest and not attachments_moved:
@@ -128,10 +128,26 @@ class OciSource:
                 continue
             reader.record(fetched, facts, tags=[tag])
             done[tag] = fetched.digest
-            yield Batch(facts, {"tags": dict(done), "attachments": old_attach})
+            changed = True
+            yield Batch(facts, {"tags": dict(done), "attachments": old_attach, "settled": False})
             progress.advance()
-        if attachments_moved:
-            yield Batch(Facts(), {"tags": done, "attachments": attach_now})
+        if changed or not settled or set(previous) != set(done):
+            yield Batch(
+                _tag_lists(repo.name, done, previous), {"tags": done, "attachments": attach_now, "settled": True}
+            )
+        elif attachments_moved:
+            yield Batch(Facts(), {"tags": done, "attachments": attach_now, "settled": True})
+
+
+def _tag_lists(repository: str, done: dict[str, str], previous: dict[str, str]) -> Facts:
+    """Every image's whole list of current tags, including images that lost all theirs."""
+    by_digest: dict[str, list[str]] = {d: [] for d in previous.values() if d}
+    for tag, digest in done.items():
+        by_digest.setdefault(digest, []).append(tag)
+    facts = Facts()
+    for digest, tags in sorted(by_digest.items()):
+        facts.add_node(Node(image_id(repository, digest), NodeKind.IMAGE, "", {"tags": sorted(tags)}))
+    return facts
 
 
 class _ImageReader:
@@ -209,16 +225,12 @@ class _ImageReader:
                 continue
             child_id = self.record(child, facts, tags=[], platform=platform)
             platforms.append(platform)
-            facts.link(
-                iid, child_id, EdgeKind.CONTAINS, Evidence("oci", where, f"index lists {platform} manifest")
-            )
+            facts.link(iid, child_id, EdgeKind.CONTAINS, Evidence("oci", where, f"index lists {platform} manifest"))
         props["platforms"] = platforms
         if doc.get("annotations"):
             props["annotations"] = doc["annotations"]
 
-    def _manifest(
-        self, iid: str, doc: dict[str, Any], props: dict[str, Any], facts: Facts, where: str
-    ) -> None:
+    def _manifest(self, iid: str, doc: dict[str, Any], props: dict[str, Any], facts: Facts, where: str) -> None:
         config_desc = doc.get("config") or {}
         layers = [d for d in doc.get("layers") or [] if isinstance(d, dict)]
         props["size"] = sum(int(d.get("size") or 0) for d in layers)
@@ -286,9 +298,7 @@ class _ImageReader:
             elif key.lower().endswith(MODEL_KEYS) and value:
                 target = model_id(value)
             if target:
-                facts.link(
-                    iid, target, EdgeKind.CONTAINS, Evidence("oci", f"{where} label {key}", "model label")
-                )
+                facts.link(iid, target, EdgeKind.CONTAINS, Evidence("oci", f"{where} label {key}", "model label"))
                 linked = True
         return linked
 
@@ -300,9 +310,7 @@ class _ImageReader:
             if not digest or int(desc.get("size") or 0) > MAX_LAYER_SCAN:
                 continue
             try:
-                found, problem = scan_layer(
-                    self.repo.open_blob(digest), str(desc.get("mediaType", "")), digest
-                )
+                found, problem = scan_layer(self.repo.open_blob(digest), str(desc.get("mediaType", "")), digest)
             except RegistryError as exc:
                 found, problem = [], str(exc)
             if problem:

@@ -115,9 +115,22 @@ def test_rescan_is_incremental(
     extra.save()
     registry.push_layout(layout, "v3", "team/app:v3")
     [third] = scan_into(store, OciSource(repo, layout=False))
-    assert third.batches == 1
-    assert store.node(f"image:{repo}@{desc['digest']}") is not None
+    assert third.batches == 2  # the new tag, then every image's settled tag list
+    assert store.node(f"image:{repo}@{desc['digest']}").properties["tags"] == ["v3"]  # type: ignore[union-attr]
     assert store.cursor(f"registry:{repo}")["tags"]["v3"] == desc["digest"]
+
+    # a tag that moves leaves its old image: tags are present state, not history
+    registry.push_layout(layout, "v3", "team/app:moving")
+    scan_into(store, OciSource(repo, layout=False))
+    assert store.node(f"image:{repo}@{desc['digest']}").properties["tags"] == ["moving", "v3"]  # type: ignore[union-attr]
+    other = Layout(tmp_path / "other")
+    moved = other.image({"x": b"v4"}, {}, "2026-02-02T00:00:00Z")
+    other.tag(moved, "moving")
+    other.save()
+    registry.push_layout(tmp_path / "other", "moving", "team/app:moving")
+    scan_into(store, OciSource(repo, layout=False))
+    assert store.node(f"image:{repo}@{desc['digest']}").properties["tags"] == ["v3"]  # type: ignore[union-attr]
+    assert store.node(f"image:{repo}@{moved['digest']}").properties["tags"] == ["moving"]  # type: ignore[union-attr]
 
 
 def test_registry_down_is_one_line_and_store_kept(store: LineageStore, pushed: dict[str, object]) -> None:
