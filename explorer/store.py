@@ -329,9 +329,7 @@ class LineageStore:
             return
         mark = self._mark
         conflict = (
-            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-            if update
-            else "DO NOTHING"
+            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != key) if update else "DO NOTHING"
         )
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
