@@ -189,18 +189,17 @@ class _Scan:
                 for run in chunk:
                     builder.run(facts, run)
                     self._remember_run(run)
-            yield Batch(
-                facts,
-                self._cursor_copy(),
-                replace_gaps=full and first,
-                notes=self._notes(first),
-                recheck=[n.id for n in facts.nodes],
-            )
+            yield self._batch(facts, full=full, first=first)
             facts, first = Facts(), False
         self._models_and_versions(facts, builder, models, changed_models, changed_versions)
         self.cursor["models"] = {m.model_id: m.fingerprint() for m in models}
         self.cursor["versions"] = {v.key: v.fingerprint() for v in versions}
-        yield Batch(
+        yield self._batch(facts, full=full, first=first)
+
+    def _batch(self, facts: Facts, *, full: bool, first: bool) -> Batch:
+        """A batch with the cursor as of now; the first batch of a full scan replaces the origin's gaps,
+        later ones drop the old gaps of what they re-read."""
+        return Batch(
             facts,
             self._cursor_copy(),
             replace_gaps=full and first,
