@@ -7,13 +7,11 @@ kill mid-scan leaves the store exactly as it was before the batch.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Field, SQLModel, create_engine
 
 from explorer.lineage import Edge, EdgeKind, Evidence, Facts, Gap, Node, NodeKind, merge_properties
+from explorer.memory import gc_paused
 
 DEFAULT_DB_RELPATH = Path(".mlprov") / "lineage.db"
 SCHEMA_VERSION = 1
@@ -158,19 +157,6 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A batch allocates a few hundred thousand short-lived tuples and strings and no cycles; the
-    cyclic collector would scan every live object several times over meanwhile (~15% of a scan)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class LineageStore:
     """The lineage graph as stored. Open with :meth:`open`; close with :meth:`close`."""
 
@@ -243,7 +229,7 @@ class LineageStore:
         sources that recompute all their gaps on every scan.
         """
         try:
-            with _gc_paused(), self._engine.begin() as conn:
+            with gc_paused(), self._engine.begin() as conn:
                 self._upsert_nodes(conn, facts.nodes)
                 self._insert_edges(conn, facts.edges)
                 if replace_gaps:

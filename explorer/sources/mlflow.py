@@ -10,13 +10,12 @@ does not import mlflow.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.lineage import Facts, model_id
+from explorer.memory import gc_paused
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
 from explorer.sources.mlflow_artifacts import ModelFiles, read_model_files
@@ -182,7 +181,7 @@ class _Scan:
         first = True
         chunks = self._run_chunks(changed_runs, len(old_runs))
         while True:
-            with _gc_paused():  # re-enabled before the batch leaves: the consumer runs with it on
+            with gc_paused():  # re-enabled before the batch leaves: the consumer runs with it on
                 chunk = next(chunks, None)
                 if chunk is None:
                     break
@@ -313,19 +312,6 @@ class _Scan:
         if source and not source.startswith("models:/"):
             return source
         return mv.storage_location
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Reading and building a chunk of runs allocates ~50 containers a run and no cycles: the cyclic
-    collector would scan all live objects several times over meanwhile (~15% of a first scan)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _first_line(exc: BaseException) -> str:
