@@ -206,7 +206,9 @@ class NodeScreen(ExplorerScreen):
             return
         self._shown = shown
         title = "▲ Upstream: came from" if self.direction == Direction.UP else "▼ Downstream: made from it"
-        self.query_one("#tree-title", Label).update(Text(title, style="bold"))
+        label = self.query_one("#tree-title", Label)
+        if label.content != Text(title, style="bold"):
+            label.update(Text(title, style="bold"), layout=False)  # one line, full width: no re-layout
         self.query_one(LineageTree).show(self.detail.node, self.direction)
 
     def _found(self, properties: list[tuple[str, object]]) -> list[tuple[str, object]]:

@@ -14,9 +14,16 @@ SEPARATOR = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 class Breadcrumb(Static):
     """Labels of the visited nodes; the current one in bold."""
 
+    DEFAULT_CSS = """
+    Breadcrumb {
+        height: 1;  /* one line always: a new trail repaints it without re-laying out the screen */
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._labels: list[str] = []
+        self._drawn = Text()
 
     @property
     def labels(self) -> list[str]:
@@ -45,4 +52,6 @@ class Breadcrumb(Static):
             text.append(label, style="bold" if last else "")
             if not last:
                 text.append(SEPARATOR, style="dim")
-        self.update(text)
+        if text != self._drawn:
+            self._drawn = text
+            self.update(text, layout=False)

@@ -11,6 +11,25 @@ from explorer.lineage import Edge, Evidence, Gap
 class EvidencePanel(Static):
     """Shows the evidence of an edge, or the reason of a gap, wrapped (never cut)."""
 
+    _shown: tuple[bool, Text] | None = None
+
+    def _put(self, gap: bool, text: Text) -> None:
+        """Show ``text``; the same text again (one key can highlight the same line twice) costs nothing."""
+        if self._shown == (gap, text):
+            return
+        fitted = self._fits(text) and (self._shown is None or self._fits(self._shown[1]))
+        self._shown = (gap, text)
+        self.set_class(gap, "-gap")
+        self.update(text, layout=not fitted)  # the panel's height is fixed: text that fits only repaints it
+
+    def _fits(self, text: Text) -> bool:
+        """Whether ``text`` surely fits the panel without scrolling (counted generously: words wrap)."""
+        width, height = self.content_region.width, self.content_region.height
+        if width < 10 or height < 1:
+            return False
+        lines = sum(line.cell_len // (width - 8) + 1 for line in text.split("\n", allow_blank=True))
+        return lines <= height
+
     def show_edge(self, edge: Edge | None) -> None:
         if edge is None:
             self.show_text("Root node: move to an edge to see its evidence.")
@@ -19,7 +38,6 @@ class EvidencePanel(Static):
 
     def show_evidence(self, kind: str, evidence: Evidence, ends: str) -> None:
         """An edge of any kind (trace documents may name kinds this version does not know)."""
-        self.set_class(False, "-gap")
         text = Text()
         text.append(kind, style="bold")
         text.append(f" · said by {evidence.source}\n")
@@ -29,10 +47,9 @@ class EvidencePanel(Static):
         text.append(f"{evidence.rule}\n")
         text.append("edge  ", style="dim")
         text.append(ends)
-        self.update(text)
+        self._put(False, text)
 
     def show_gap(self, gap: Gap) -> None:
-        self.set_class(True, "-gap")
         text = Text()
         text.append(f"gap: {gap.kind}\n", style="bold")
         text.append(f"{gap.reason}\n")
@@ -42,8 +59,7 @@ class EvidencePanel(Static):
         if gap.candidates:
             text.append("candidates ", style="dim")
             text.append(", ".join(gap.candidates))
-        self.update(text)
+        self._put(True, text)
 
     def show_text(self, message: str) -> None:
-        self.set_class(False, "-gap")
-        self.update(Text(message, style="dim"))
+        self._put(False, Text(message, style="dim"))

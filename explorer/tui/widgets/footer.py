@@ -46,7 +46,11 @@ class ExplorerFooter(Footer):
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen or self._pending:
             return
-        self._pending = True  # several refreshes in one frame: one update after it
+        shape, enabled = self._wanted()
+        if self._shape is not None and _subsequence(shape, self._shape):
+            self._restyle(enabled)  # now, in the frame of the change that caused it: no frame of its own
+            return
+        self._pending = True  # several refreshes in one frame: one recompose after it
         self.call_after_refresh(self._update_keys)
 
     async def _update_keys(self) -> None:
@@ -58,6 +62,10 @@ class ExplorerFooter(Footer):
             self._shape = shape
             await self.recompose()
             return
+        self._restyle(enabled)
+
+    def _restyle(self, enabled: dict[str, bool]) -> None:
+        """Hide the keys not wanted now, and enable or disable the others in place."""
         for key in self.query(FooterKey):
             state = enabled.get(f"{key.key}\0{key.action}")
             visible = state is not None or key.has_class("-command-palette")
