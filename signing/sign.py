@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from model_signing._signing import sign_sigstore_pb as oms_pb
 from sigstore_models import intoto as intoto_pb
 from sigstore_models.bundle import v1 as bundle_pb
 
+from explorer.files import write_atomically
 from explorer.progress import Progress
 from signing.bundle import Method, parse_bundle
 from signing.digest_cache import DigestCache
@@ -166,7 +166,7 @@ def sign_model(
     report = hash_model(model_path, options, cache=cache, model_name=model_name, progress=progress)
     hash_seconds = time.perf_counter() - started
     bundle_json = signer(statement_bytes(report))
-    _write_atomically(target, bundle_json)
+    write_atomically(target, bundle_json)
     info = parse_bundle(target, bundle_json.encode("utf-8"))
     identity, issuer = info.claimed_identity()
     return SignResult(
@@ -322,13 +322,3 @@ def identity_token(method: KeylessSigning) -> str:
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal, cast
 
 import click
 
 from explorer.commands.common import EXIT_CHECK_FAILED, emit_json, fail, open_store
+from explorer.files import write_atomically
 from explorer.lineage import NodeKind, kind_of
 from explorer.resolve import RefError, resolve
 from sbom.artifacts import ArtifactError
@@ -168,19 +167,8 @@ def _validate(path: Path, json_summary: bool) -> None:
 
 
 def _write_atomically(target: Path, text: str) -> None:
-    """Write beside the target and rename, so a failure never leaves half a BOM behind."""
-    directory = target.parent if str(target.parent) else Path(".")
+    """Write the BOM, or exit 2 naming the file: a failure never leaves half a BOM behind."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+        write_atomically(target, text)
     except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror}")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the BOM unreadable to others
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         fail(f"cannot write {target}: {exc.strerror}")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from explorer.config import Settings
+from explorer.files import write_atomically
 from explorer.lineage import EdgeKind, Subgraph
 from explorer.progress import Progress
 from explorer.scan import SourceReport, run_scan, source_factories
@@ -137,19 +136,6 @@ def save_bom(store: LineageStore, version_id: str, path: Path) -> SavedBom:
     generated = generate_module.generate(facts)
     write_atomically(path, generated.text)
     return SavedBom(path, bool(generated.report.ok), dict(generated.summary))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file: nothing half-written is left behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- signatures --------------------------------------------------------------------------------------
