@@ -63,6 +63,7 @@ async def test_verify_the_champion_from_the_models_home(store: LineageStore, wor
         assert "7 files match the signature" in summary
         assert isinstance(app.screen, ModelsScreen)
         assert str(table.get_cell(CHAMPION, "signed")) == "✔ verified"  # refreshed from what verify recorded
+        assert table.current is not None and table.current.id == CHAMPION  # the cursor stays on the row
     recorded = [store.node(e.source) for e in store.edges_to([CHAMPION], [EdgeKind.SIGNS])]
     assert len(recorded) == 1 and recorded[0] is not None
     props = recorded[0].properties

@@ -123,8 +123,11 @@ class ModelsTable(DataTable[Text]):
         for column in COLUMNS:
             arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
             self.columns[column.key].label = Text(column.title + arrow)  # type: ignore[index]
-        if current is not None and current in rows:
-            self.move_cursor(row=rows.index(current))
+        if current is not None:
+            # by id: a refreshed row (now verified, now deployed) is a new value for the same version
+            ids = [r.id for r in rows]
+            if current.id in ids:
+                self.move_cursor(row=ids.index(current.id))
 
     @staticmethod
     def _cells(row: ModelRow) -> list[Text]:
