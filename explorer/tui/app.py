@@ -122,6 +122,20 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
             self._node_screen.start(node_id)
             self.push_screen("node")
 
+    def prepare_node_view(self) -> None:
+        """Compose and lay out the node view off-screen (while the models home is idle).
+
+        The first Enter then only switches its content, like every later one. The screen is
+        started without being pushed: nothing is drawn, it renders when it first becomes current.
+        """
+        if self._node_screen is not None or self._exit:
+            return
+        screen = NodeScreen()
+        self._node_screen = screen
+        self.install_screen(screen, name="node")
+        self._load_screen_css(screen)
+        self._register(self, screen)  # runs compose and mount; its on_mount lays it out while hidden
+
     def focused_model_version(self) -> str | None:
         """The model version the user is looking at, for context actions in the palette."""
         screen = self.screen

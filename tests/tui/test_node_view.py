@@ -196,3 +196,38 @@ async def test_the_node_view_is_reused(store: LineageStore, workspace_settings: 
         assert second.query_one(Breadcrumb).labels[-1].startswith(run.label)
         tree = second.query_one(LineageTree)
         assert tree.root.data is not None and tree.root.data.node_id == run.id
+
+
+@pilot_test
+async def test_the_node_view_is_composed_ahead_while_the_home_is_idle(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.4)  # the models home has shown its rows and is idle
+        await settle(pilot)
+        prepared = app._node_screen
+        assert prepared is not None and prepared.is_running and not prepared.is_current
+        assert prepared.query_one(LineageTree).size.width > 0  # laid out off-screen already
+        assert not isinstance(app.screen, NodeScreen)
+        screen = await _open(app, pilot, VERSION)
+        assert screen is prepared
+        assert screen.history.trail == [VERSION]
+        assert screen.query_one(Breadcrumb).labels == ["churn-model v2.0.0 [model_version]"]
+        tree = screen.query_one(LineageTree)
+        assert tree.root.data is not None and tree.root.data.node_id == VERSION
+
+
+@pilot_test
+async def test_opening_while_the_node_view_is_being_composed(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.prepare_node_view()
+        app.open_node(VERSION)  # before its on_mount ran
+        await settle(pilot)
+        assert isinstance(app.screen, NodeScreen) and app.screen is app._node_screen
+        assert app.screen.query_one(Breadcrumb).labels == ["churn-model v2.0.0 [model_version]"]

@@ -15,6 +15,7 @@ from explorer.tui.widgets.models_table import ModelsTable
 
 FIRST_PAGE = 60  # a screenful first, so rows appear at once on a large store
 PAGE = 1000
+PREPARE_AFTER = 0.2  # seconds after the last rows: then the node view is composed off-screen
 
 
 class ModelsScreen(ExplorerScreen):
@@ -85,6 +86,8 @@ class ModelsScreen(ExplorerScreen):
         table = self.query_one(ModelsTable)
         table.show(self._rows)
         self._update_status(done=event.done)
+        if event.done:
+            self.set_timer(PREPARE_AFTER, self.explorer.prepare_node_view)
 
     def _update_status(self, *, done: bool = True) -> None:
         table = self.query_one(ModelsTable)

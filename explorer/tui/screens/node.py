@@ -89,6 +89,7 @@ class NodeScreen(ExplorerScreen):
         self._labels: dict[str, str] = {}
         self._details: dict[str, NodeDetail | None] = {}  # visited nodes, shown again without a query
         self._shown: tuple[str, Direction] | None = None  # what the tree shows now
+        self._mounted = False
 
     def compose_body(self) -> ComposeResult:
         yield Breadcrumb(id="breadcrumb")
@@ -109,9 +110,16 @@ class NodeScreen(ExplorerScreen):
         yield Input(placeholder="find in this view (Enter: next match, Esc: close)", id="node-find")
 
     def on_mount(self) -> None:
+        self._mounted = True
         if self._first is not None:
             self.go(self._first)
+        elif not self.is_current:  # composed ahead of use: lay it out now, so the first opening has not to
+            self.call_after_refresh(self._layout_hidden)
         self.query_one(LineageTree).focus()
+
+    def _layout_hidden(self) -> None:
+        if not self.is_current and self.app.size:
+            self._refresh_layout(self.app.size)  # off-screen: nothing is drawn
 
     def go(self, node_id: str) -> None:
         """Visit ``node_id`` (a new history entry)."""
@@ -120,6 +128,9 @@ class NodeScreen(ExplorerScreen):
 
     def start(self, node_id: str) -> None:
         """Open the view afresh at ``node_id``: a new history, upstream (what was visited stays cached)."""
+        if not self._mounted:  # composed ahead of use but not mounted yet: on_mount opens it
+            self._first = node_id
+            return
         self.history = History()
         self.set_reactive(NodeScreen.direction, Direction.UP)
         self.query_one("#tree-title", Label).set_class(False, "-downstream")
@@ -145,6 +156,8 @@ class NodeScreen(ExplorerScreen):
 
     def forget(self) -> None:
         """Drop what was cached (the store changed): the next visit of each node queries it again."""
+        if not self._mounted:
+            return
         self._details.clear()
         self._labels.clear()
         self._shown = None
