@@ -63,8 +63,17 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
     task_state: reactive[TaskState | None] = reactive(None)
     """The long task running now (shown by every screen's task bar), or None."""
 
-    def __init__(self, store: LineageStore, settings: Settings | None = None, *, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        store: LineageStore,
+        settings: Settings | None = None,
+        *,
+        theme: str | None = None,
+        precompose: bool = True,
+    ) -> None:
         super().__init__()
+        self.precompose = precompose
+        """Compose the node view while the models home is idle (off for pixel-stable snapshots)."""
         self.store = store
         self.settings = settings
         self._theme_choice = theme
@@ -128,8 +137,10 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         The first Enter then only switches its content, like every later one. The screen is
         started without being pushed: nothing is drawn, it renders when it first becomes current.
         """
-        if self._node_screen is not None or self._exit:
+        if self._node_screen is not None or self._exit or not self.precompose:
             return
+        if not isinstance(self.screen, ModelsScreen):
+            return  # the user moved on before the home was idle; the first Enter composes it then
         screen = NodeScreen()
         self._node_screen = screen
         self.install_screen(screen, name="node")

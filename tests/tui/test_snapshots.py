@@ -32,7 +32,8 @@ def snapshot_store(tmp_path: Path) -> Iterator[LineageStore]:
 
 def _app(store: LineageStore, theme: str = "dark") -> ExplorerApp:
     # a fixed workspace path: the save dialog shows it
-    return ExplorerApp(store, Settings(Path("/workspace"), store.url, {}), theme=theme)
+    # no pre-composed node view: it is built on a timer, which would make the pictures timing-dependent
+    return ExplorerApp(store, Settings(Path("/workspace"), store.url, {}), theme=theme, precompose=False)
 
 
 def _then(*keys: str, before: Callable[[Pilot[Any]], None] | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]:
