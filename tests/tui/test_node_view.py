@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 
 from explorer.config import Settings
 from explorer.graph import Direction
@@ -210,6 +211,7 @@ async def test_the_node_view_is_composed_ahead_while_the_home_is_idle(
         prepared = app._node_screen
         assert prepared is not None and prepared.is_running and not prepared.is_current
         assert prepared.query_one(LineageTree).size.width > 0  # laid out off-screen already
+        assert prepared.query(FooterKey)  # its footer has made its keys too
         assert not isinstance(app.screen, NodeScreen)
         screen = await _open(app, pilot, VERSION)
         assert screen is prepared

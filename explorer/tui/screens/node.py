@@ -120,6 +120,7 @@ class NodeScreen(ExplorerScreen):
     def _layout_hidden(self) -> None:
         if not self.is_current and self.app.size:
             self._refresh_layout(self.app.size)  # off-screen: nothing is drawn
+            self.refresh_bindings()  # the footer makes its keys now too
 
     def go(self, node_id: str) -> None:
         """Visit ``node_id`` (a new history entry)."""
@@ -299,6 +300,8 @@ class NodeScreen(ExplorerScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("diff_previous", "bom", "verify"):
+            if self.detail is None and not self.is_current:
+                return None  # composed ahead: the footer makes these keys too (shown when on a version)
             return self.detail is not None and self.detail.node.kind == NodeKind.MODEL_VERSION
         if action == "back":
             return bool(self.history.back_stack) or None
