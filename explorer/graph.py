@@ -55,6 +55,7 @@ def lineage(
         if direction in (Direction.DOWN, Direction.BOTH):
             found.extend((e, e.source) for e in store.edges_to(frontier, edge_kinds))
         next_ids: list[str] = []
+        queued: set[str] = set()
         for edge, other in found:
             if not include_history and edge.kind in HISTORY_EDGES:
                 continue
@@ -63,7 +64,8 @@ def lineage(
                 continue
             seen_edges.add(key)
             sub.edges.append(edge)
-            if other not in sub.nodes and other not in next_ids:
+            if other not in sub.nodes and other not in queued:
+                queued.add(other)
                 next_ids.append(other)
         fetched = store.nodes_by_id(next_ids)
         for node_id in next_ids:
