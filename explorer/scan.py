@@ -8,7 +8,7 @@ held before is never lost, because a batch either commits whole or not at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +68,23 @@ def source_factories() -> dict[str, Callable[[str, Settings], Source]]:
 
     factories.update(catalog.extra_factories())
     return factories
+
+
+def build_sources(requested: Mapping[str, Iterable[str]], settings: Settings) -> list[Source]:
+    """Sources for ``{kind: [location, ...]}``; ``KeyError`` naming a kind this installation cannot scan."""
+    factories = source_factories()
+    sources: list[Source] = []
+    for kind, locations in requested.items():
+        for location in locations:
+            if kind not in factories:
+                raise KeyError(kind)
+            sources.append(factories[kind](location, settings))
+    return sources
+
+
+def configured_sources(settings: Settings) -> dict[str, list[str]]:
+    """What ``[scan]`` in ``mlprov.toml`` lists, by kind."""
+    return {kind: settings.scan_sources(kind) for kind in ("git", "mlflow", "registry", "deployments", "bom")}
 
 
 def _path(location: str, settings: Settings) -> Path:

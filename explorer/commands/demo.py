@@ -10,7 +10,7 @@ from rich.console import Console
 
 from explorer.commands.richprogress import RichProgress
 from explorer.config import settings_for
-from explorer.scan import run_scan, source_factories
+from explorer.scan import build_sources, configured_sources, run_scan
 from explorer.store import LineageStore, StoreError
 
 
@@ -33,8 +33,7 @@ def demo(ctx: click.Context, dest: Path, rebuild: bool, no_explorer: bool) -> No
             click.echo(f"mlprov: sample build failed: {exc}", err=True)
             sys.exit(2)
     cfg = settings_for(dest, None if ctx.find_root().params.get("db") is None else ctx.find_root().params["db"])
-    factories = source_factories()
-    sources = [factories[kind](loc, cfg) for kind in factories for loc in cfg.scan_sources(kind)]
+    sources = build_sources(configured_sources(cfg), cfg)
     try:
         store = LineageStore.open(cfg.db_url)
     except StoreError as exc:

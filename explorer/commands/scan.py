@@ -10,8 +10,7 @@ from rich.console import Console
 
 from explorer.commands.common import EXIT_USAGE, emit_json, open_store, settings
 from explorer.commands.richprogress import RichProgress
-from explorer.scan import run_scan, source_factories
-from explorer.sources.base import Source
+from explorer.scan import build_sources, configured_sources, run_scan
 
 
 @click.command()
@@ -55,22 +54,18 @@ def scan(
     requested = {"git": git_paths, "mlflow": mlflow_uris, "registry": registries, "deployments": deployments,
                  "bom": boms}
     if not any(requested.values()):
-        requested = {kind: tuple(cfg.scan_sources(kind)) for kind in requested}
+        requested = {kind: tuple(locations) for kind, locations in configured_sources(cfg).items()}
         if not requested["mlflow"] and os.environ.get("MLFLOW_TRACKING_URI"):
             requested["mlflow"] = ("",)  # as MLflow itself does: the tracking URI of the environment
         if not any(requested.values()):
             click.echo("mlprov: nothing to scan: give --git PATH (or another source), or list sources under "
                        "[scan] in mlprov.toml", err=True)
             sys.exit(EXIT_USAGE)
-    factories = source_factories()
-    sources: list[Source] = []
-    for kind, locations in requested.items():
-        for location in locations:
-            factory = factories.get(kind)
-            if factory is None:
-                click.echo(f"mlprov: scanning {kind} sources is not available in this installation", err=True)
-                sys.exit(EXIT_USAGE)
-            sources.append(factory(location, cfg))
+    try:
+        sources = build_sources(dict(requested), cfg)
+    except KeyError as exc:
+        click.echo(f"mlprov: scanning {exc.args[0]} sources is not available in this installation", err=True)
+        sys.exit(EXIT_USAGE)
     store = open_store(ctx)
     with RichProgress(quiet=quiet or as_json) as progress:
         reports = run_scan(store, sources, progress)
