@@ -251,7 +251,9 @@ def merge_properties(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def _union(a: Iterable[Any], b: Iterable[Any]) -> list[Any]:
+def _union(a: list[Any], b: list[Any]) -> list[Any]:
+    if all(type(item) is str for item in a) and all(type(item) is str for item in b):
+        return list(dict.fromkeys([*a, *b]))  # what the JSON keys below give for strings, without encoding
     out: list[Any] = []
     seen: set[str] = set()
     for item in [*a, *b]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from explorer.config import Settings
 from explorer.lineage import Facts, Gap
+from explorer.memory import gc_paused
 from explorer.progress import NullProgress, Progress
 from explorer.sources.base import ScanCancelled, Source, SourceError
 from explorer.store import LineageStore, StoreError
@@ -107,19 +108,22 @@ def run_scan(
         started = time.perf_counter()
         try:
             cursor = store.cursor(source.origin)
-            for batch in source.scan(cursor, observer):
-                if observer.cancelled():
-                    raise ScanCancelled()
-                store.write_batch(
-                    source.origin, batch.facts, batch.cursor, replace_gaps=batch.replace_gaps, recheck=batch.recheck
-                )
-                report.batches += 1
-                report.nodes += len(batch.facts.nodes)
-                report.edges += len(batch.facts.edges)
-                report.gaps.extend(batch.facts.gaps)
-                report.notes.extend(batch.notes)
-                for gap in batch.facts.gaps:
-                    observer.note(gap.reason)
+            # A batch is ~10^5 small acyclic objects built and written at once: the cyclic collector
+            # would re-scan all of them again and again while they pile up (~40% of a history scan).
+            with gc_paused():
+                for batch in source.scan(cursor, observer):
+                    if observer.cancelled():
+                        raise ScanCancelled()
+                    store.write_batch(
+                        source.origin, batch.facts, batch.cursor, replace_gaps=batch.replace_gaps, recheck=batch.recheck
+                    )
+                    report.batches += 1
+                    report.nodes += len(batch.facts.nodes)
+                    report.edges += len(batch.facts.edges)
+                    report.gaps.extend(batch.facts.gaps)
+                    report.notes.extend(batch.notes)
+                    for gap in batch.facts.gaps:
+                        observer.note(gap.reason)
         except (SourceError, StoreError) as exc:
             report.error = str(exc)
         except ScanCancelled:

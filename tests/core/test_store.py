@@ -71,6 +71,53 @@ def test_merge_within_a_batch_and_with_what_is_stored(sqlite_url: str) -> None:
     assert caller == {"tags": {"b": "2"}, "stages": ["x"]}  # the caller's facts are not changed
 
 
+def _indexes(url: str) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_bulk_load_into_an_empty_store_rebuilds_its_indexes(tmp_path: Path) -> None:
+    """A batch past the bulk-load size into empty tables builds the indexes after the rows: same graph, same indexes."""
+    ev = Evidence("test", "generated", "rule")
+
+    def facts(n: int) -> Facts:
+        out = Facts()
+        for i in range(n):
+            out.add_node(Node(f"data:md5:{i:032x}", NodeKind.DATA, f"f{i}", {"paths": [f"f{i}.csv"]}))
+            out.add_node(Node(f"data:md5:{i:032x}", NodeKind.DATA, "", {"paths": [f"g{i}.csv"]}))
+            out.link(f"data:md5:{i:032x}", f"commit:{i:040x}", EdgeKind.GENERATED_BY, ev)
+        return out
+
+    bulk, small = f"sqlite:///{tmp_path / 'bulk.db'}", f"sqlite:///{tmp_path / 'small.db'}"
+    with LineageStore.open(bulk) as store:
+        before = _indexes(bulk)
+        assert {"ix_nodes_kind", "ix_edges_source", "ix_edges_target"} <= before
+        store.write_batch("one", facts(6000))
+        assert _indexes(bulk) == before
+        bulk_graph = dump(store)
+        # the indexes answer: a lookup by target finds the edge
+        assert [e.source for e in store.edges_to([f"commit:{5999:040x}"])] == [f"data:md5:{5999:032x}"]
+    with LineageStore.open(small) as store:
+        for start in range(0, 6000, 1000):
+            part = facts(6000)
+            store.write_batch("one", Facts(part.nodes[2 * start : 2 * start + 2000], part.edges[start : start + 1000]))
+        assert dump(store) == bulk_graph
+    assert bulk_graph[0][f"data:md5:{7:032x}"] == (NodeKind.DATA, "f7", {"paths": ["f7.csv", "g7.csv"]})
+
+
+def test_an_index_this_version_dropped_is_dropped_on_open(sqlite_url: str) -> None:
+    import sqlite3
+
+    LineageStore.open(sqlite_url).close()
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("CREATE INDEX ix_edges_kind_target ON edges (kind, target)")
+    assert "ix_edges_kind_target" in _indexes(sqlite_url)
+    LineageStore.open(sqlite_url).close()
+    assert "ix_edges_kind_target" not in _indexes(sqlite_url)
+
+
 class _Float(float):
     """Like numpy.float64: a float subclass, which the stdlib writes as a number."""
 
