@@ -284,7 +284,8 @@ class LineageStore:
                 merged[node_id] = (kind, new_label or label, merge_properties(json.loads(props), new_props))
         # in key order: SQLite appends to its B-trees instead of splitting pages all over them
         payload = [
-            (node_id, str(kind), label, properties_json(props)) for node_id, (kind, label, props) in sorted(merged.items())
+            (node_id, str(kind), label, properties_json(props))
+            for node_id, (kind, label, props) in sorted(merged.items())
         ]
         self._bulk(conn, "nodes", ("id", "kind", "label", "properties"), payload, "id", update=True, empty=empty)
 
