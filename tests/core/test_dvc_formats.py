@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from explorer.dvcformat import DvcFormatError, parse_artifacts, parse_dvcfile, parse_lock
@@ -181,3 +183,60 @@ def test_fast_section_parse_equals_yaml(text: str) -> None:
     if text is NESTED_LOCK:
         assert fast_entry(sections["train@lr-0.1"]) is None
         assert fast_entry(sections["evaluate"]) is not None
+
+
+# Scalars chosen at YAML 1.1's edges: every resolver PyYAML's safe loader has, quoting, comments.
+_TRICKY_VALUES = [
+    "0", "-0", "7", "007", "0x1F", "0o17", "0b101", "1_000", "+1", "1:20", "1.5", "-0.25", "00.5", ".5", "1.",
+    "1e5", "1.0e+5", ".inf", "-.inf", ".nan", "NaN", "inf", "yes", "No", "ON", "off", "y", "n", "true", "False",
+    "TRUE", "null", "Null", "~", "None", "", "=", "<<", "2026-01-02", "2026-01-02 03:04:05", "python train.py",
+    "python train.py --lr 0.1", "a  b", "a #b", "a# b", "a: b", "a:b", "/abs/path", "_x", "x,y", "[1, 2]",
+    "{a: 1}", "'quoted'", '"dq"', "'it''s'", '"esc\\n"', "'a' # c", "-", "- item", "&anchor", "*alias",
+    "!tag x", "|", ">", "%x", "@x", "`x", "é", "trailing ", "tab\there",
+]
+_TRICKY_KEYS = ["cmd", "params", "lr", "stage0.lr", "a-b", "on", "yes", "Null", "1", "x y", "_k", "'q'", "ké"]
+
+
+def test_plain_mapping_reads_what_yaml_reads_or_declines() -> None:
+    """Every document the hand reader accepts must load to the same value with the safe YAML loader."""
+    import yaml
+
+    from explorer.dvcformat import plain_mapping
+
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(3000):
+        lines: list[str] = []
+        depth = 0
+        for _ in range(rng.randint(1, 6)):
+            key = rng.choice(_TRICKY_KEYS)
+            indent = "  " * depth
+            if rng.random() < 0.3 and depth < 3:
+                lines.append(f"{indent}{key}:")
+                depth += 1
+            else:
+                lines.append(f"{indent}{key}: {rng.choice(_TRICKY_VALUES)}")
+                depth = rng.randint(0, depth)
+        got = plain_mapping(lines)
+        try:
+            expected = yaml.safe_load("\n".join(lines))
+        except yaml.YAMLError:
+            assert got is None, lines
+            continue
+        if got is not None:
+            accepted += 1
+            assert repr(got) == repr(expected), lines  # repr: True and 1, 1.0 and 1 differ
+    assert accepted > 100  # the fast path does fire on ordinary documents
+
+
+def test_plain_mapping_reads_dvc_cmd_and_params() -> None:
+    from explorer.dvcformat import plain_mapping
+
+    lines = ["cmd: python src/train.py --epochs 3", "params:", "  params.yaml:", "    train.lr: 0.001",
+             "    train.layers: 3", "    train.name: resnet", "    train.flag: false", "frozen: true"]
+    assert plain_mapping(lines) == {
+        "cmd": "python src/train.py --epochs 3",
+        "params": {"params.yaml": {"train.lr": 0.001, "train.layers": 3, "train.name": "resnet", "train.flag": False}},
+        "frozen": True,
+    }
+    assert plain_mapping(["cmd:", "- python a.py", "- python b.py"]) is None  # lists go to YAML
