@@ -254,9 +254,9 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
 # a plain scalar that YAML reads as a string: starts with a letter, `_` or `/` (so no number, date,
 # `~`, `<<`, `=` or indicator) and holds only characters with no meaning in a block plain scalar
 _PLAIN_STR = re.compile(r"[A-Za-z_/][A-Za-z0-9_./=,+\- ]*")
+_BOOLS = ("yes", "no", "true", "false", "on", "off")  # and their Capitalised and UPPER forms
 _WORDS: dict[str, Any] = {w: None for w in ("null", "Null", "NULL")} | {
-    w: w.lower() in ("true", "yes", "on")
-    for w in "yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF".split()
+    form: word in ("true", "yes", "on") for word in _BOOLS for form in (word, word.capitalize(), word.upper())
 }
 
 
