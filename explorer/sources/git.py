@@ -8,6 +8,7 @@ not reachable from them, and recomputes registry tags only when tags moved.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections.abc import Iterator
@@ -46,10 +47,53 @@ from explorer.sources.base import Batch, SourceError
 
 # refs/exps/<2 hex>/<38 hex of the baseline commit>/<name>; refs/exps/exec/* are DVC's scratch refs
 EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/(?P<name>[^/]+)$")
-# GTO tag grammar: name@v1.2.3 registers; name@v1.2.3! deregisters; name#stage#N assigns,
-# name#stage!#N unassigns (N counts events); old GTO wrote name#stage without a counter.
-GTO_VERSION = re.compile(r"^(?P<name>[^@#]+)@(?P<version>v\d+\.\d+\.\d+[0-9A-Za-z.+-]*)(?P<dereg>!)?$")
-GTO_STAGE = re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)(?P<unassign>!)?(?:#(?P<n>\d+))?$")
+# GTO's tag grammar (as gto 1.x writes and reads it): ARTIFACT, then one action, then an optional
+# `#N` event counter that older GTO omitted and newer GTO writes on some actions only:
+#   ARTIFACT@vX.Y.Z   registers a version      ARTIFACT@vX.Y.Z!   deregisters it
+#   ARTIFACT#STAGE    assigns a stage          ARTIFACT#STAGE!    unassigns it
+#   ARTIFACT@deprecated  deprecates the artifact (ARTIFACT@created: created, no version)
+# ARTIFACT is `name` or `dir=name`: the artifact `dir:name`, declared in `dir/dvc.yaml`.
+_GTO_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+_SEMVER = r"v(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?"
+GTO_TAG = re.compile(
+    rf"^(?P<artifact>(?:[a-zA-Z0-9\-_./]+=)?{_GTO_NAME})"
+    rf"(?:(?:@(?P<version>{_SEMVER})|#(?P<stage>{_GTO_NAME}))(?P<cancel>!?)|@(?P<deprecated>deprecated)|@created)"
+    r"(?:#(?P<n>\d+))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GtoEvent:
+    """One GTO tag, read: which artifact, what happened, and when (tag time, then counter)."""
+
+    artifact: str  # `dir:name` for an artifact declared in a subdirectory's dvc.yaml
+    action: str  # register, deregister, assign, unassign, deprecate, create
+    version: str | None
+    stage: str | None
+    n: int
+    ref: RefRecord
+
+    @property
+    def tag(self) -> str:
+        return self.ref.name.removeprefix("refs/tags/")
+
+
+def gto_event(ref: RefRecord) -> GtoEvent | None:
+    """The GTO event a tag records, or None for a tag that is not GTO's."""
+    if not ref.name.startswith("refs/tags/"):
+        return None
+    m = GTO_TAG.match(ref.name.removeprefix("refs/tags/"))
+    if m is None:
+        return None
+    cancel = bool(m["cancel"])
+    if m["version"]:
+        action = "deregister" if cancel else "register"
+    elif m["stage"]:
+        action = "unassign" if cancel else "assign"
+    else:
+        action = "deprecate" if m["deprecated"] else "create"
+    artifact = m["artifact"].replace("=", ":")
+    return GtoEvent(artifact, action, m["version"], m["stage"], int(m["n"] or 0), ref)
 
 
 def iso(ts: int) -> str:
@@ -105,9 +149,7 @@ class GitSource:
 
 def _gto_tags(ref_map: dict[str, str]) -> dict[str, str]:
     return {
-        name: target
-        for name, target in ref_map.items()
-        if name.startswith("refs/tags/") and ("@" in name or "#" in name)
+        name: target for name, target in ref_map.items() if name.startswith("refs/tags/") and GTO_TAG.match(name[10:])
     }
 
 
@@ -315,96 +357,112 @@ class _HistoryScan:
     # --- GTO registry ---------------------------------------------------------------------------
 
     def registry(self, facts: Facts, refs: list[RefRecord]) -> None:
-        versions: dict[tuple[str, str], RefRecord] = {}
-        deregistered: set[tuple[str, str]] = set()
-        stage_events: list[tuple[str, str, bool, int, RefRecord]] = []
-        for ref in refs:
-            if not ref.name.startswith("refs/tags/"):
-                continue
-            tag = ref.name.removeprefix("refs/tags/")
-            if m := GTO_VERSION.match(tag):
-                key = (m["name"], m["version"])
-                if m["dereg"]:
-                    deregistered.add(key)
-                else:
-                    versions[key] = ref
-            elif m := GTO_STAGE.match(tag):
-                stage_events.append((m["name"], m["stage"], bool(m["unassign"]), int(m["n"] or 0), ref))
-        times = self._commit_times({r.target for r in versions.values()} | {e[4].target for e in stage_events})
-        at_commit: dict[tuple[str, str], list[str]] = {}
-        for (name, version), ref in versions.items():
-            at_commit.setdefault((name, ref.target), []).append(version)
-        nodes: dict[str, Node] = {}
-        for (name, version), ref in sorted(versions.items()):
-            nodes[model_version_id(name, version)] = self._version(
-                facts, name, version, ref, times, deregistered=(name, version) in deregistered
-            )
-        history: dict[str, list[dict[str, Any]]] = {}
-        current: dict[tuple[str, str], str | None] = {}
-        for name, stage, unassign, n, ref in sorted(stage_events, key=lambda e: (e[0], e[3], e[4].tagger_time or 0)):
-            tag = ref.name.removeprefix("refs/tags/")
-            candidates = sorted(at_commit.get((name, ref.target), []), key=_semver_key)
-            when = iso(ref.tagger_time or times.get(ref.target, 0))
-            if not candidates:
-                facts.gap(
-                    Gap(
-                        subject=commit_id(ref.target),
-                        kind="unversioned_stage_assignment",
-                        reason=(
-                            f"GTO tag {tag} points at commit {ref.target[:12]}, "
-                            f"where no version of {name} is registered"
-                        ),
-                        locator=f"{self.name}:refs/tags/{tag}",
-                    )
-                )
-                continue
-            version = candidates[-1]
-            mv = model_version_id(name, version)
-            event = {"stage": stage, "action": "unassign" if unassign else "assign", "tag": tag, "at": when, "n": n}
-            event["commit"] = ref.target
-            history.setdefault(mv, []).append(event)
-            if not unassign:
-                current[(name, stage)] = mv
-            elif current.get((name, stage)) == mv:
-                current[(name, stage)] = None
-        for mv, node in nodes.items():
-            node.properties["stage_history"] = history.get(mv, [])
-            node.properties["stages"] = sorted(s for (n, s), holder in current.items() if holder == mv)
+        """Model versions and their stages from GTO's tags, replayed in order as GTO does.
 
-    def _version(
-        self, facts: Facts, name: str, version: str, ref: RefRecord, times: dict[str, int], *, deregistered: bool
-    ) -> Node:
-        tag = f"{name}@{version}"
+        A version's state is its latest register/deregister event; a stage belongs to the version
+        that was last assigned it, until unassigned. A stage assigned at a commit where no version
+        is registered goes, as in GTO, to an unregistered version named by that commit's sha.
+        """
+        events = [e for e in (gto_event(r) for r in refs) if e is not None]
+        times = self._commit_times({e.ref.target for e in events})
+
+        def when(e: GtoEvent) -> int:
+            return e.ref.tagger_time or times.get(e.ref.target, 0)
+
+        events.sort(key=lambda e: (e.artifact, when(e), e.n, e.tag))
+        registered: dict[tuple[str, str], GtoEvent] = {}  # first registration of each version
+        state: dict[tuple[str, str], str] = {}
+        deprecated: dict[str, GtoEvent] = {}
+        for e in events:
+            if e.action == "register" and e.version:
+                registered.setdefault((e.artifact, e.version), e)
+                state[(e.artifact, e.version)] = "registered"
+            elif e.action == "deregister" and e.version:
+                state[(e.artifact, e.version)] = "deregistered"  # of a version no tag registers: nothing to show
+            elif e.action == "deprecate":
+                deprecated[e.artifact] = e
+        by_commit: dict[tuple[str, str], list[str]] = {}
+        for (name, version), e in registered.items():
+            by_commit.setdefault((name, e.ref.target), []).append(version)
+        history: dict[str, list[dict[str, Any]]] = {}
+        holder: dict[tuple[str, str], str | None] = {}
+        unregistered: dict[str, GtoEvent] = {}
+        for e in events:
+            if e.action not in ("assign", "unassign") or not e.stage:
+                continue
+            candidates = sorted(by_commit.get((e.artifact, e.ref.target), []), key=_semver_key)
+            if candidates:
+                mv = model_version_id(e.artifact, candidates[-1])
+            else:
+                mv = model_version_id(e.artifact, e.ref.target)
+                unregistered.setdefault(mv, e)
+            history.setdefault(mv, []).append(
+                {
+                    "stage": e.stage,
+                    "action": e.action,
+                    "tag": e.tag,
+                    "at": iso(when(e)),
+                    "n": e.n,
+                    "commit": e.ref.target,
+                }
+            )
+            if e.action == "assign":
+                holder[(e.artifact, e.stage)] = mv
+            elif holder.get((e.artifact, e.stage)) == mv:
+                holder[(e.artifact, e.stage)] = None
+        nodes: dict[str, Node] = {}
+        for (name, version), e in sorted(registered.items()):
+            nodes[model_version_id(name, version)] = self._version(
+                facts, name, version, e.ref, iso(when(e)), status=state[(name, version)]
+            )
+        for mv, e in sorted(unregistered.items()):
+            nodes[mv] = self._version(facts, e.artifact, e.ref.target, e.ref, iso(when(e)), status="unregistered")
+        for mv, node in nodes.items():
+            name = node.properties["name"]
+            node.properties["stage_history"] = history.get(mv, [])
+            node.properties["stages"] = sorted(s for (n, s), held in holder.items() if held == mv and n == name)
+            if name in deprecated:
+                node.properties["deprecated"] = True
+                node.properties["deprecated_at"] = iso(when(deprecated[name]))
+
+    def _version(self, facts: Facts, name: str, version: str, ref: RefRecord, created: str, *, status: str) -> Node:
         mv = model_version_id(name, version)
         sha = ref.target
+        tag = ref.name.removeprefix("refs/tags/")
         props: dict[str, Any] = {
             "name": name,
             "version": version,
             "registry": "gto",
             "tag": tag,
             "commit": sha,
-            "created": iso(ref.tagger_time or times.get(sha, 0)),
-            "status": "deregistered" if deregistered else "registered",
+            "created": created,
+            "status": status,
         }
-        node = facts.add_node(Node(mv, NodeKind.MODEL_VERSION, f"{name} {version}", props))
+        node = facts.add_node(Node(mv, NodeKind.MODEL_VERSION, f"{name} {version[:12]}", props))
         locator = f"{self.name}:refs/tags/{tag}"
-        facts.link(mv, commit_id(sha), EdgeKind.REGISTERED_AT, Evidence("gto", locator, "GTO version tag target"))
-        files = self.repo.read_blobs([f"{sha}:dvc.yaml"])
+        rule = "GTO version tag target" if status != "unregistered" else "GTO stage tag target (no version registered)"
+        facts.link(mv, commit_id(sha), EdgeKind.REGISTERED_AT, Evidence("gto", locator, rule))
+        # `dir:name` is declared in dir/dvc.yaml, its path relative to dir
+        folder, _, short = name.rpartition(":")
+        dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+        files = self.repo.read_blobs([f"{sha}:{dvc_yaml}"])
         decl = None
-        text = files.get(f"{sha}:dvc.yaml")
+        text = files.get(f"{sha}:{dvc_yaml}")
         if text is not None:
             try:
-                decl = parse_artifacts(text, "dvc.yaml").get(name)
+                decl = parse_artifacts(text, dvc_yaml).get(short)
             except DvcFormatError as exc:
-                facts.gap(Gap(mv, "malformed_dvc_file", f"{exc} (at commit {sha[:12]})", f"{self.name}@{sha}:dvc.yaml"))
+                facts.gap(
+                    Gap(mv, "malformed_dvc_file", f"{exc} (at commit {sha[:12]})", f"{self.name}@{sha}:{dvc_yaml}")
+                )
                 return node
         if decl is None:
             facts.gap(
                 Gap(
                     mv,
                     "undeclared_artifact",
-                    f"{tag}: artifact {name!r} is not declared in dvc.yaml 'artifacts' at commit {sha[:12]}",
-                    f"{self.name}@{sha}:dvc.yaml",
+                    f"{tag}: artifact {short!r} is not declared in {dvc_yaml} 'artifacts' at commit {sha[:12]}",
+                    f"{self.name}@{sha}:{dvc_yaml}",
                 )
             )
             return node
@@ -417,8 +475,17 @@ class _HistoryScan:
             props["labels"] = list(decl.labels)
         tracked, errors = tracked_paths_at(self.repo, sha)
         hashed = tracked.get(decl.path)
+        how = "dvc.yaml artifacts.{short}.path, DVC-tracked"
+        if hashed is None and "://" not in decl.path:
+            hashed = git_file_content(self.repo, sha, decl.path)
+            how = "dvc.yaml artifacts.{short}.path, a file in git"
         if hashed is None:
-            reason = f"{tag}: artifact path {decl.path} is not tracked by DVC at commit {sha[:12]}"
+            if "://" in decl.path:
+                reason = f"{tag}: artifact path {decl.path} is outside the repository: its content is not recorded"
+            else:
+                reason = (
+                    f"{tag}: artifact path {decl.path} is neither tracked by DVC nor a file in git at commit {sha[:12]}"
+                )
             if errors:
                 reason += f" ({errors[0]})"
             facts.gap(Gap(mv, "untracked_artifact", reason, f"{self.name}@{sha}:{decl.path}"))
@@ -428,7 +495,7 @@ class _HistoryScan:
             mv,
             did,
             EdgeKind.REGISTERS,
-            Evidence("gto", f"{locator} -> dvc.yaml artifacts.{name}.path {decl.path}", "artifact content at tag"),
+            Evidence("gto", f"{locator} -> {how.format(short=short)} {decl.path}", "artifact content at tag"),
         )
         return node
 
@@ -467,6 +534,22 @@ def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], li
             for out in stage.outs:
                 tracked[out.path] = out
     return tracked, errors
+
+
+_LFS_POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n")
+
+
+def git_file_content(repo: GitRepo, sha: str, path: str) -> HashedPath | None:
+    """A file committed to git itself (not DVC) as a data version: the MD5 of its bytes, as DVC would
+    hash it; for a Git LFS pointer, the SHA-256 and size the pointer gives for the real content."""
+    name = f"{sha}:{path}"
+    blob = repo.read_blobs([name]).get(name)
+    if blob is None:
+        return None
+    lfs = _LFS_POINTER.match(blob)
+    if lfs is not None:
+        return HashedPath(path, "sha256", lfs[1].decode(), int(lfs[2]))
+    return HashedPath(path, "md5", hashlib.md5(blob, usedforsecurity=False).hexdigest(), len(blob))
 
 
 def resolve_path_at(repo_path: Path, path: str, rev: str) -> tuple[str, HashedPath]:
