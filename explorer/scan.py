@@ -118,7 +118,7 @@ def run_scan(
                         source.origin, batch.facts, batch.cursor, replace_gaps=batch.replace_gaps, recheck=batch.recheck
                     )
                     report.batches += 1
-                    report.nodes += len(batch.facts.nodes)
+                    report.nodes += _distinct_nodes(batch.facts)
                     report.edges += len(batch.facts.edges)
                     report.gaps.extend(batch.facts.gaps)
                     report.notes.extend(batch.notes)
@@ -142,7 +142,7 @@ def run_scan(
             reports.append(
                 SourceReport(
                     origin,
-                    nodes=len(facts.nodes),
+                    nodes=_distinct_nodes(facts),
                     edges=len(facts.edges),
                     gaps=list(facts.gaps),
                     batches=1 if len(facts) else 0,
@@ -150,3 +150,8 @@ def run_scan(
                 )
             )
     return reports
+
+
+def _distinct_nodes(facts: Facts) -> int:
+    """Nodes a batch wrote: a source reports a node once per mention (a data version per stage using it)."""
+    return len({node.id for node in facts.nodes})
