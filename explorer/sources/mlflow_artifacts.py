@@ -39,12 +39,18 @@ class ModelFiles:
     problem: str | None = None
     problem_kind: str | None = None
     signatures: list[Path] = field(default_factory=list)  # OMS Sigstore bundles in or beside the model
+    read_from: str | None = None  # where the files were found when not at their recorded location
 
 
 def read_model_files(location: str, tracking_uri: str) -> ModelFiles:
     """Read the model directory at ``location`` (an artifact URI). Never raises for bad content."""
     local = local_path(location)
     if local is not None:
+        moved = None if local.exists() else moved_store_path(local, tracking_uri)
+        if moved is not None:
+            found = _read_dir(moved, location)
+            found.read_from = str(moved)
+            return found
         return _read_dir(local, location)
     try:
         fetched = _download(location, tracking_uri)
@@ -52,6 +58,29 @@ def read_model_files(location: str, tracking_uri: str) -> ModelFiles:
         return ModelFiles(problem=str(exc), problem_kind="missing_artifact")
     with fetched as directory:
         return _read_dir(Path(directory), location, hash_files=False)
+
+
+def moved_store_path(recorded: Path, tracking_uri: str) -> Path | None:
+    """Where a local artifact is now when the file store was moved or cloned since it was logged.
+
+    A file store records absolute artifact paths (``/home/alice/proj/mlruns/1/<run>/artifacts/model``);
+    an ``mlruns`` committed to git and cloned elsewhere keeps them. The same tail under the store now
+    being read (``<store>/1/<run>/artifacts/model``) is that artifact: experiment, run (or model) and
+    ``artifacts`` must all match, so an unrelated folder is never taken for it.
+    """
+    root = local_path(tracking_uri)
+    if root is None or not root.is_dir():
+        return None
+    parts = recorded.parts
+    for start in range(1, len(parts) - 2):
+        tail = parts[start:]
+        # <experiment>/<run>/artifacts/... or, for MLflow 3 logged models, <experiment>/models/<m-id>/artifacts/...
+        if "artifacts" not in tail[2:4]:
+            continue
+        candidate = root.joinpath(*tail)
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> ModelFiles:

@@ -40,6 +40,9 @@ class ClientTrackingReader:
         # a dead server must fail in seconds, not after MLflow's default minutes of retries
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+        # MLflow 3.7+ refuses to open an `mlruns` file store ("maintenance mode") unless allowed. mlprov
+        # only reads, and teams keep years of runs there: allowed unless the user said otherwise.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         from mlflow import MlflowClient
 
         self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)

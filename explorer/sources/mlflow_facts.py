@@ -274,6 +274,7 @@ class FactsBuilder:
             for key in ("utc_time_created", "mlflow_version", "model_uuid", "artifact_path"):
                 _put(props, key, None if ml.get(key) is None else str(ml[key]))
             _put(props, "mlmodel_run_id", None if ml.get("run_id") is None else str(ml["run_id"]))
+        _put(props, "artifact_read_from", files.read_from)  # the store moved since: read there instead
         _put(props, "requirements", files.requirements)
         _put(props, "conda", files.conda)
         _put(props, "python_env", files.python_env)

@@ -1,0 +1,77 @@
+"""A local `mlruns` file store, logged by the real MLflow, then moved (as a committed `mlruns` is cloned)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+from mlflow_fixtures import Tracking
+
+from explorer.lineage import EdgeKind
+from explorer.scan import run_scan
+from explorer.sources.mlflow import MlflowSource
+from explorer.store import LineageStore
+
+
+@pytest.fixture(scope="module")
+def file_store(tracking: Tracking, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One training run logged into a file store at one place, the store then moved elsewhere."""
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    root = tmp_path_factory.mktemp("filestore")
+    logged_at = root / "laptop" / "mlruns"
+    uri = logged_at.as_uri()
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3.7+ asks for it to write one
+        client = MlflowClient(uri, registry_uri=uri)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        mlflow.set_experiment("churn-files")
+        frame = pd.read_csv(tracking.repo / "data/raw.csv")
+        features, target = frame.drop(columns=["customer_id", "churned"]), frame["churned"]
+        model = LogisticRegression(C=0.25, max_iter=300).fit(features, target)
+        tags = {"mlflow.source.git.commit": tracking.commit}
+        try:
+            with mlflow.start_run(run_name="file-train", tags=tags) as run:
+                mlflow.log_params({"C": "0.25", "max_iter": "300"})
+                mlflow.log_metric("accuracy", round(float(model.score(features, target)), 4))
+                dataset = mlflow.data.from_pandas(frame, source="data/raw.csv", name="customers", targets="churned")
+                mlflow.log_input(dataset, context="training")
+                info = mlflow.sklearn.log_model(
+                    model, name="model", registered_model_name="churn-files", serialization_format="pickle"
+                )
+            client.set_registered_model_alias("churn-files", "champion", "1")
+        finally:
+            mlflow.set_tracking_uri("")
+            mlflow.set_registry_uri("")
+    moved = root / "clone" / "mlruns"
+    shutil.move(str(logged_at), moved)  # the recorded artifact paths now point nowhere
+    return {"uri": str(moved), "run": run.info.run_id, "model": str(info.model_id), "commit": tracking.commit}
+
+
+def test_moved_file_store_is_read_with_its_models(file_store: dict[str, str], tmp_path: Path) -> None:
+    with LineageStore.open(f"sqlite:///{tmp_path / 'l.db'}") as store:
+        [report, *_] = run_scan(store, [MlflowSource(file_store["uri"])], link=False)
+        assert report.error is None, report.error
+        run = store.node(f"run:{file_store['run']}")
+        assert run is not None
+        assert run.properties["params"] == {"C": "0.25", "max_iter": "300"}
+        assert set(run.properties["metrics"]) == {"accuracy"}
+        assert [i["name"] for i in run.properties["inputs"]] == ["customers"]
+        model = store.node(f"model:{file_store['model']}")
+        assert model is not None
+        # the recorded location is the laptop's; the files were found under the moved store and hashed
+        assert model.properties["artifact_read_from"].startswith(file_store["uri"])
+        assert "model.pkl" in {f["path"] for f in model.properties["files"]}
+        assert set(model.properties["flavors"]) == {"python_function", "sklearn"}
+        version = store.node("model_version:churn-files/1")
+        assert version is not None and version.properties["aliases"] == ["champion"]
+        assert [e.target for e in store.edges_from([version.id], [EdgeKind.VERSION_OF])] == [model.id]
+        assert [e.target for e in store.edges_from([run.id], [EdgeKind.RAN_AT])] == [f"commit:{file_store['commit']}"]
+        assert not [g for g in store.gaps() if g.kind == "missing_artifact"]
