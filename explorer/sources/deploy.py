@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.deploy_timeline import NoLookup, ServedLookup, SlotKey, Timeline
 from explorer.gitio import NULL_SHA, GitError, GitRepo
-from explorer.k8s_manifests import ManifestError, Workload, parse_manifests
+from explorer.k8s_manifests import ManifestError, Workload, may_hold_workloads, parse_manifests
 from explorer.lineage import Gap
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
@@ -94,9 +94,14 @@ class GitOpsSource:
                 if change.new_blob == NULL_SHA:
                     files.pop(change.path, None)
                     continue
-                text = blobs.get(change.new_blob)
+                text = blobs.get(change.new_blob) or b""
+                held = bool(files.get(change.path))
+                if not held and not may_hold_workloads(text):
+                    files.pop(change.path, None)  # no workload before or now: not worth a YAML parse
+                    continue
                 try:
-                    files[change.path] = parse_manifests(text or b"", change.path)
+                    # a file that served something is read whole: if it broke, what it served keeps serving
+                    files[change.path] = parse_manifests(text, change.path, every_document=held)
                 except ManifestError as exc:
                     # a manifest that does not parse does not sync: what served before keeps serving
                     timeline.facts.gap(Gap(f"commit:{commit.sha}", "malformed_manifest",

@@ -185,3 +185,83 @@ def test_deploy_event_log(tmp_path: Path, store: LineageStore) -> None:
     assert serves(store, "deployment:prod/churn@2026-01-03T00:00:00Z") == ["model_version:churn/2"]
     [gap] = [g for g in report.gaps if g.kind == "invalid_event_lines"]
     assert "lines 5" in gap.reason
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: inferenceservices.serving.kserve.io
+spec:
+  names:
+    kind: InferenceService
+    plural: inferenceservices
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kserve-controller-manager
+  namespace: kserve
+spec:
+  template:
+    spec:
+      containers:
+      - image: kserve/kserve-controller@sha256:%s
+""" % ("c" * 64)
+
+
+def test_manifest_shapes_met_in_real_histories() -> None:
+    """What a real GitOps history (kserve/kserve's) holds: CRDs naming workload kinds, Helm templates,
+    KFServing v1alpha2, placeholders that are not YAML, and mappings where strings belong."""
+    from explorer.k8s_manifests import ManifestError, may_hold_workloads, parse_manifests
+
+    # a release manifest: a CRD whose spec.names.kind is InferenceService, and the controller Deployment
+    [controller] = parse_manifests(CRD.encode(), "install/kserve.yaml", every_document=False)
+    assert (controller.environment, controller.endpoint, controller.kind) == (
+        "kserve",
+        "kserve-controller-manager",
+        "Deployment",
+    )
+    assert parse_manifests(CRD.encode(), "install/kserve.yaml") == [controller]  # every document read: same answer
+    assert not may_hold_workloads(CRD.split("---")[0].encode())  # the CRD alone: no top-level workload kind
+    helm = b"kind: Deployment\nmetadata:\n  name: {{ .Values.name }}\nspec: {}\n"
+    assert parse_manifests(helm, "charts/x/templates/d.yaml") == []
+    old = (
+        b"apiVersion: serving.kubeflow.org/v1alpha2\nkind: InferenceService\nmetadata: {name: s}\n"
+        b"spec:\n  default:\n    predictor:\n      sklearn: {storageUri: 'gs://b/m'}\n"
+    )
+    [isvc_old] = parse_manifests(old, "envs/prod/s.yaml")
+    assert (isvc_old.environment, isvc_old.storage_uri) == ("prod", "gs://b/m")
+    placeholder = (
+        b"kind: ConfigMap\n---\nkind: Deployment\nmetadata: {name: a}\n"
+        b"spec:\n  template:\n    spec:\n      containers:\n      - image: {username}/model\n"
+    )
+    for every in (False, True):
+        try:
+            parse_manifests(placeholder, "docs/a.yaml", every_document=every)
+        except ManifestError as exc:
+            assert str(exc) == "docs/a.yaml line 9: not valid YAML"
+        else:
+            raise AssertionError("a placeholder that is not YAML must be an error naming its line")
+    mistyped = b"kind: Deployment\nmetadata:\n  name: {app: churn}\nspec: {}\n"
+    try:
+        parse_manifests(mistyped, "envs/prod/d.yaml")
+    except ManifestError as exc:
+        assert "envs/prod/d.yaml: document 1 (Deployment)" in str(exc) and "must be strings" in str(exc)
+    else:
+        raise AssertionError("a mapping where metadata.name belongs must be an error")
+
+
+def test_mistyped_manifest_is_a_gap_not_a_crash(tmp_path: Path, store: LineageStore) -> None:
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
+    s1 = commit_files(
+        repo,
+        {"envs/prod/other.yaml": "kind: InferenceService\nmetadata:\n  name: {x: 1}\n  namespace: [a]\n"},
+        "bad",
+        T0 + DAY,
+    )
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    assert f"deployment:prod/churn@{s0}" in deployments(store)
+    [gap] = store.gaps([f"commit:{s1}"])
+    assert gap.kind == "malformed_manifest" and "envs/prod/other.yaml: document 1 (InferenceService)" in gap.reason
