@@ -170,6 +170,7 @@ class _HistoryScan:
         self._cache: dict[tuple[str, str], _Parsed] = {}
         self._sections: dict[str, dict[str, str] | None] = {}
         self._blobs: dict[str, bytes | None] = {}
+        self._data_ids: dict[HashedPath, str] = {}  # data versions added to this scan's (one) Facts
 
     # --- commits and pipeline versions ---------------------------------------------------
 
@@ -321,7 +322,10 @@ class _HistoryScan:
             facts.link(did, sid, EdgeKind.GENERATED_BY, Evidence("dvc", f"{where} outs {out.path}", rule))
 
     def _data(self, facts: Facts, hashed: HashedPath) -> str:
-        did = _data_node_id(hashed)
+        did = self._data_ids.get(hashed)
+        if did is not None:
+            return did  # reported already in this scan, the same in every field: once is enough
+        did = self._data_ids[hashed] = _data_node_id(hashed)
         props: dict[str, Any] = {
             "algorithm": hashed.algorithm,
             "digest": hashed.digest,
