@@ -32,13 +32,13 @@ def file_store(tracking: Tracking, tmp_path_factory: pytest.TempPathFactory) -> 
         client = MlflowClient(uri, registry_uri=uri)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        mlflow.set_experiment("churn-files")
+        experiment = client.create_experiment("churn-files")  # no set_experiment: it is process-global
         frame = pd.read_csv(tracking.repo / "data/raw.csv")
         features, target = frame.drop(columns=["customer_id", "churned"]), frame["churned"]
         model = LogisticRegression(C=0.25, max_iter=300).fit(features, target)
         tags = {"mlflow.source.git.commit": tracking.commit}
         try:
-            with mlflow.start_run(run_name="file-train", tags=tags) as run:
+            with mlflow.start_run(experiment_id=experiment, run_name="file-train", tags=tags) as run:
                 mlflow.log_params({"C": "0.25", "max_iter": "300"})
                 mlflow.log_metric("accuracy", round(float(model.score(features, target)), 4))
                 dataset = mlflow.data.from_pandas(frame, source="data/raw.csv", name="customers", targets="churned")
