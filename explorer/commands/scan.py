@@ -7,6 +7,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from explorer.commands.common import EXIT_USAGE, emit_json, open_store, settings
 from explorer.commands.richprogress import RichProgress
@@ -75,7 +76,7 @@ def scan(
             "store": store.url.split("://", 1)[0],
             "sources": [
                 {"origin": r.origin, "nodes": r.nodes, "edges": r.edges, "gaps": [g.to_dict() for g in r.gaps],
-                 "unchanged": r.unchanged, "error": r.error, "seconds": round(r.seconds, 3)}
+                 "unchanged": r.unchanged, "error": r.error, "notes": r.notes, "seconds": round(r.seconds, 3)}
                 for r in reports
             ],
         })
@@ -86,6 +87,8 @@ def scan(
                 continue
             state = "up to date" if r.unchanged else f"{r.nodes} nodes, {r.edges} edges, {len(r.gaps)} gaps"
             out.print(f"[bold]{r.origin}[/]: {state} ({r.seconds:.2f} s)")
+            for note in r.notes:
+                out.print(f"  [cyan]note[/] {escape(note)}")
             for gap in r.gaps[:20]:
                 out.print(f"  [yellow]gap[/] {gap.reason}")
             if len(r.gaps) > 20:

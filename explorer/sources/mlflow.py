@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from explorer.lineage import Facts, model_id
@@ -100,10 +101,15 @@ class MlflowSource:
             path = local_path(self._uri)
             if path is not None and not path.is_dir():
                 raise SourceError(f"no MLflow file store at {path}")
+            if path is not None and _experiment_or_run_folder(path):
+                raise SourceError(
+                    f"{path} is one MLflow experiment's (or run's) folder, not a tracking store: "
+                    f"scan the folder that holds it ({path.parent})"
+                )
         from explorer.sources.mlflow_client import ClientTrackingReader
 
         try:
-            return ClientTrackingReader(self._uri)
+            return ClientTrackingReader(self._uri, self.notes)
         except Exception as exc:
             raise SourceError(f"cannot open MLflow {self.display}: {_first_line(exc)}") from exc
 
@@ -134,6 +140,7 @@ class _Scan:
     previous: dict[str, Any]
     progress: Progress
     cursor: dict[str, Any] = field(default_factory=dict)
+    notes_sent: int = 0
 
     def batches(self) -> Iterator[Batch]:
         prev = self.previous
@@ -207,7 +214,12 @@ class _Scan:
         )
 
     def _notes(self, first: bool) -> list[str]:
-        return list(self.source.notes) if first else []
+        """The source's notes not handed on yet (the reader adds some while it reads)."""
+        if first:
+            self.notes_sent = 0
+        fresh = self.source.notes[self.notes_sent :]
+        self.notes_sent = len(self.source.notes)
+        return list(fresh)
 
     def _cursor_copy(self) -> dict[str, Any]:
         out = dict(self.cursor)
@@ -312,6 +324,20 @@ class _Scan:
         if source and not source.startswith("models:/"):
             return source
         return mv.storage_location
+
+
+def _experiment_or_run_folder(path: Path) -> bool:
+    """A folder inside a file store, not its root: it has a meta.yaml, or its folders are runs."""
+    if (path / "meta.yaml").is_file():
+        return True
+    for meta in sorted(path.glob("*/meta.yaml"))[:5]:
+        try:
+            head = meta.read_text(encoding="utf-8", errors="replace")[:2000]
+        except OSError:
+            continue
+        if "\nrun_id:" in head or "run_uuid:" in head:  # a run's meta.yaml: `path` is an experiment's folder
+            return True
+    return False
 
 
 def _first_line(exc: BaseException) -> str:

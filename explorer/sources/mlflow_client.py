@@ -8,6 +8,7 @@ imported inside :class:`ClientTrackingReader` only: it costs seconds.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from explorer.sources.mlflow_records import (
     digest,
     metric_records,
 )
+from explorer.sources.mlflow_uri import redact
 
 PAGE = 1000
 # A run's end_time and start_time come from the client that logged it; allow that much clock skew
@@ -36,7 +38,7 @@ class ClientTrackingReader:
 
     kind = "client"
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, notes: list[str] | None = None) -> None:
         # a dead server must fail in seconds, not after MLflow's default minutes of retries
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
@@ -46,11 +48,16 @@ class ClientTrackingReader:
         from mlflow import MlflowClient
 
         self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        # MLflow logs what it skips (an experiment folder without meta.yaml...) as warnings with a
+        # traceback on stderr: collected as one-line notes of the scan instead, and not printed
+        self._warnings = _CollectedWarnings(notes if notes is not None else [])
+        self._warnings.attach()
         self._cache: dict[str, RunRecord] = {}
         self._experiment_ids: list[str] = []
 
     def close(self) -> None:
         self._cache.clear()
+        self._warnings.detach()
 
     def experiments(self) -> list[ExperimentRecord]:
         from mlflow.entities import ViewType
@@ -271,3 +278,38 @@ def _model_record(model: Any) -> LoggedModelRecord:
 
 def is_open(run: RunRecord) -> bool:
     return (run.status or "") in OPEN_RUN_STATES
+
+
+class _CollectedWarnings(logging.Handler):
+    """Takes the place of the ``mlflow`` logger's handlers while a store is read: warnings become notes.
+
+    MLflow's file store also warns through the root logger (``logging.warning``, which would set up
+    a stderr handler of its own): this handler sits on the root logger too, for MLflow's records.
+    """
+
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+        self._saved: tuple[list[logging.Handler], bool] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not (record.name.startswith("mlflow") or f"{os.sep}mlflow{os.sep}" in record.pathname):
+            return
+        text = record.getMessage().strip()
+        line = redact(text.splitlines()[0] if text else record.levelname)[:300]
+        note = f"MLflow: {line}"
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def attach(self) -> None:
+        logger = logging.getLogger("mlflow")
+        self._saved = (list(logger.handlers), logger.propagate)
+        logger.handlers, logger.propagate = [self], False
+        logging.getLogger().addHandler(self)
+
+    def detach(self) -> None:
+        if self._saved is not None:
+            logger = logging.getLogger("mlflow")
+            logger.handlers, logger.propagate = self._saved
+            logging.getLogger().removeHandler(self)
+            self._saved = None

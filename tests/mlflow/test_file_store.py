@@ -75,3 +75,25 @@ def test_moved_file_store_is_read_with_its_models(file_store: dict[str, str], tm
         assert [e.target for e in store.edges_from([version.id], [EdgeKind.VERSION_OF])] == [model.id]
         assert [e.target for e in store.edges_from([run.id], [EdgeKind.RAN_AT])] == [f"commit:{file_store['commit']}"]
         assert not [g for g in store.gaps() if g.kind == "missing_artifact"]
+
+
+def test_store_problems_are_notes_and_one_line_errors(
+    file_store: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """An experiment folder without meta.yaml is a note (MLflow's traceback is not printed); an
+    experiment's folder given as the store is a one-line error naming the folder to scan instead."""
+    copy = tmp_path / "mlruns"
+    shutil.copytree(file_store["uri"], copy)
+    run_dir = next(p for p in copy.glob("*/*") if p.name == file_store["run"])
+    experiment = run_dir.parent
+    (experiment / "meta.yaml").unlink()
+    with LineageStore.open(f"sqlite:///{tmp_path / 'l.db'}") as store:
+        [report, *_] = run_scan(store, [MlflowSource(str(copy))], link=False)
+        assert report.error is None
+        assert [n for n in report.notes if f"Malformed experiment '{experiment.name}'" in n], report.notes
+        assert store.node(f"run:{file_store['run']}") is None  # MLflow skips the experiment's runs
+        [wrong] = run_scan(store, [MlflowSource(str(experiment))], link=False)
+        assert wrong.error is not None
+        assert "one MLflow experiment's (or run's) folder, not a tracking store" in wrong.error
+        assert str(copy) in wrong.error
+    assert "Traceback" not in capfd.readouterr().err
