@@ -88,13 +88,31 @@ class MlflowSource:
     def _open_reader(self) -> TrackingReader:
         from explorer.sources import mlflow_sql
 
-        if self.fast_path and mlflow_sql.is_database_uri(self._uri):
+        uri, cleanup = self._uri, None
+        if mlflow_sql.is_database_uri(self._uri):
             try:
-                return mlflow_sql.SqlTrackingReader(self._uri)
+                reader = mlflow_sql.SqlTrackingReader(self._uri)
             except mlflow_sql.UnreachableDatabase as exc:
                 raise SourceError(f"cannot open the MLflow tracking database {self.display}: {exc}") from exc
             except mlflow_sql.SchemaMismatch as exc:
-                self.notes.append(f"{exc}: reading through MlflowClient (slower)")
+                mismatch: str | None = str(exc)
+            else:
+                if self.fast_path:
+                    return reader
+                reader.close()
+                mismatch = None
+            # MlflowClient upgrades the schema of any database it opens that lacks a table of its
+            # version (an older store): it must never open the user's database. A SQLite store is
+            # read from a snapshot; a server database only by the SQL reader.
+            if not self._uri.startswith("sqlite:///"):
+                raise SourceError(
+                    f"MLflow {self.display}: {mismatch or 'fast_path is off'}; mlprov reads a database server "
+                    "only with its read-only SQL reader (MLflow's client would upgrade your schema): "
+                    "upgrade it yourself (`mlflow db upgrade`, after a backup) or scan its tracking server"
+                )
+            uri, cleanup = mlflow_sql.sqlite_snapshot(self._uri)
+            why = mismatch or "fast_path is off"
+            self.notes.append(f"{why}: read through MlflowClient from a snapshot (your database is not changed)")
         elif is_http(self._uri):
             self._check_server()
         else:
@@ -109,8 +127,10 @@ class MlflowSource:
         from explorer.sources.mlflow_client import ClientTrackingReader
 
         try:
-            return ClientTrackingReader(self._uri, self.notes)
+            return ClientTrackingReader(uri, self.notes, cleanup=cleanup)
         except Exception as exc:
+            if cleanup is not None:
+                cleanup()
             raise SourceError(f"cannot open MLflow {self.display}: {_first_line(exc)}") from exc
 
     def _check_server(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from explorer.sources.mlflow_records import (
@@ -38,7 +38,8 @@ class ClientTrackingReader:
 
     kind = "client"
 
-    def __init__(self, uri: str, notes: list[str] | None = None) -> None:
+    def __init__(self, uri: str, notes: list[str] | None = None, cleanup: Callable[[], None] | None = None) -> None:
+        self._cleanup = cleanup
         # a dead server must fail in seconds, not after MLflow's default minutes of retries
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
@@ -47,17 +48,25 @@ class ClientTrackingReader:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         from mlflow import MlflowClient
 
-        self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         # MLflow logs what it skips (an experiment folder without meta.yaml...) as warnings with a
-        # traceback on stderr: collected as one-line notes of the scan instead, and not printed
+        # traceback on stderr, and its set-up chatter as INFO: warnings become one-line notes of the
+        # scan, nothing is printed
         self._warnings = _CollectedWarnings(notes if notes is not None else [])
         self._warnings.attach()
+        try:
+            self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        except Exception:
+            self._warnings.detach()
+            raise
         self._cache: dict[str, RunRecord] = {}
         self._experiment_ids: list[str] = []
 
     def close(self) -> None:
         self._cache.clear()
         self._warnings.detach()
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
 
     def experiments(self) -> list[ExperimentRecord]:
         from mlflow.entities import ViewType

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,25 @@ def engine_url(uri: str) -> str:
         except ImportError:
             return f"postgresql+psycopg://{rest}"
     return uri
+
+
+def sqlite_snapshot(uri: str) -> tuple[str, Callable[[], None]]:
+    """A private copy of a SQLite tracking store (SQLite's backup: consistent, WAL included, the
+    original opened read-only) as a ``sqlite:///`` URI, and the function that deletes it."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    path = uri.removeprefix("sqlite:///")
+    folder = tempfile.mkdtemp(prefix="mlprov-mlflow-")
+    copy = Path(folder) / "mlflow.db"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+    except sqlite3.Error as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UnreachableDatabase(f"cannot read {path}: {exc}") from exc
+    return f"sqlite:///{copy}", lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
 class SqlTrackingReader:
