@@ -374,17 +374,31 @@ def parse_artifacts(text: bytes | str, dvc_yaml_path: str) -> dict[str, Artifact
     section = doc.get("artifacts") or {}
     if not isinstance(section, dict):
         raise DvcFormatError(f"{dvc_yaml_path}: 'artifacts' is not a mapping")
-    base_dir = posixpath.dirname(dvc_yaml_path)
+    return _artifact_decls(section, dvc_yaml_path)
+
+
+def parse_gto_artifacts_yaml(text: bytes | str, path: str) -> dict[str, ArtifactDecl]:
+    """GTO's own registry file before 0.3 (``artifacts.yaml`` at the root): ``name: {path, type, …}``."""
+    doc = load_yaml(text, path)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise DvcFormatError(f"{path}: expected a mapping of artifacts at the top level")
+    return _artifact_decls(doc, path)
+
+
+def _artifact_decls(section: dict[Any, Any], path: str) -> dict[str, ArtifactDecl]:
+    base_dir = posixpath.dirname(path)
     out: dict[str, ArtifactDecl] = {}
     for name, entry in section.items():
         if not isinstance(entry, dict) or "path" not in entry:
-            raise DvcFormatError(f"{dvc_yaml_path}: artifact {name!r} has no path")
+            raise DvcFormatError(f"{path}: artifact {name!r} has no path")
         labels = entry.get("labels") or []
         out[str(name)] = ArtifactDecl(
             name=str(name),
             path=_join(base_dir, str(entry["path"])),
             type=entry.get("type"),
-            description=entry.get("desc"),
+            description=entry.get("desc") or entry.get("description"),
             labels=tuple(str(label) for label in labels) if isinstance(labels, list) else (),
         )
     return out

@@ -25,6 +25,7 @@ from explorer.dvcformat import (
     is_dvc_path,
     parse_artifacts,
     parse_dvcfile,
+    parse_gto_artifacts_yaml,
     parse_lock,
     parse_lock_sections,
     split_lock,
@@ -449,16 +450,18 @@ class _HistoryScan:
         # `dir:name` is declared in dir/dvc.yaml, its path relative to dir
         folder, _, short = name.rpartition(":")
         dvc_yaml = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
-        files = self.repo.read_blobs([f"{sha}:{dvc_yaml}"])
+        # GTO before 0.3 kept its registry in a root `artifacts.yaml`; dvc.yaml's `artifacts:` since
+        legacy = "artifacts.yaml" if not folder else None
+        files = self.repo.read_blobs([f"{sha}:{dvc_yaml}"] + ([f"{sha}:{legacy}"] if legacy else []))
         decl = None
-        text = files.get(f"{sha}:{dvc_yaml}")
-        if text is not None:
+        for path, parse in ((dvc_yaml, parse_artifacts), (legacy, parse_gto_artifacts_yaml)):
+            text = files.get(f"{sha}:{path}") if path else None
+            if text is None or path is None or decl is not None:
+                continue
             try:
-                decl = parse_artifacts(text, dvc_yaml).get(short)
+                decl = parse(text, path).get(short)
             except DvcFormatError as exc:
-                facts.gap(
-                    Gap(mv, "malformed_dvc_file", f"{exc} (at commit {sha[:12]})", f"{self.name}@{sha}:{dvc_yaml}")
-                )
+                facts.gap(Gap(mv, "malformed_dvc_file", f"{exc} (at commit {sha[:12]})", f"{self.name}@{sha}:{path}"))
                 return node
         if decl is None:
             facts.gap(

@@ -188,3 +188,21 @@ def test_gto_tags_in_a_real_clone_layout_need_no_work_tree(registry: dict[str, o
                 "model_version:remote-model/v0.0.1",
             ]
         )
+
+
+def test_gto_before_0_3_kept_artifacts_in_artifacts_yaml(tmp_path: Path) -> None:
+    """Registries from 2022 (iterative/example-gto's early history): the root artifacts.yaml declares them."""
+    repo = Repo(tmp_path / "old-gto")
+    repo.write("artifacts.yaml", "churn:\n  type: model\n  path: models/churn.pkl\n  virtual: false\n")
+    repo.write("models/churn.pkl", "old model\n")
+    sha = repo.commit("register churn the old way")
+    repo.tag("churn@v0.1.0")
+    with LineageStore.open(f"sqlite:///{tmp_path / 'l.db'}") as store:
+        [report, *_] = run_scan(store, [GitSource(repo.path)])
+        assert report.error is None and report.gaps == []
+        version = store.node("model_version:churn/v0.1.0")
+        assert version is not None
+        assert (version.properties["artifact_path"], version.properties["type"]) == ("models/churn.pkl", "model")
+        [registers] = store.edges_from([version.id], [EdgeKind.REGISTERS])
+        assert registers.target == "data:md5:" + hashlib.md5(b"old model\n").hexdigest()
+        assert [e.target for e in store.edges_from([version.id], [EdgeKind.REGISTERED_AT])] == [f"commit:{sha}"]
