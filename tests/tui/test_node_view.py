@@ -222,9 +222,7 @@ async def test_the_node_view_is_composed_ahead_while_the_home_is_idle(
 
 
 @pilot_test
-async def test_opening_while_the_node_view_is_being_composed(
-    store: LineageStore, workspace_settings: Settings
-) -> None:
+async def test_opening_while_the_node_view_is_being_composed(store: LineageStore, workspace_settings: Settings) -> None:
     app = make_app(store, workspace_settings)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -233,3 +231,31 @@ async def test_opening_while_the_node_view_is_being_composed(
         await settle(pilot)
         assert isinstance(app.screen, NodeScreen) and app.screen is app._node_screen
         assert app.screen.query_one(Breadcrumb).labels == ["churn-model v2.0.0 [model_version]"]
+
+
+@pilot_test
+async def test_a_highlighted_node_is_fetched_before_it_is_followed(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Moving onto a line fetches that node's details and first page in the background: Enter then
+    shows it from memory, starting no store query."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        line = tree.root.children[-1]
+        target = line.data.node_id  # type: ignore[union-attr]
+        assert target not in screen._details
+        tree.move_cursor(line)
+        await settle(pilot)
+        assert screen._details[target] is not None and screen._details[target].node.id == target  # type: ignore[union-attr]
+        assert (target, Direction.UP, 0) in tree._pages
+        queried: list[str] = []
+        load_detail, load_page = screen.load_detail, tree.load
+        screen.load_detail = lambda node_id, trail: (queried.append(node_id), load_detail(node_id, trail))[1]  # type: ignore[method-assign]
+        tree.load = lambda line, node_id, offset: (queried.append(node_id), load_page(line, node_id, offset))[1]  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.node_id == target
+        assert queried == []  # neither the details nor the tree's first page were queried on Enter
+        assert tree.root.data is not None and tree.root.data.node_id == target and tree.root.children

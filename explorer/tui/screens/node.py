@@ -233,12 +233,36 @@ class NodeScreen(ExplorerScreen):
     @on(LineageTree.EntryHighlighted)
     def _entry_highlighted(self, event: LineageTree.EntryHighlighted) -> None:
         panel = self.query_one(EvidencePanel)
-        if event.entry.gap is not None:
-            panel.show_gap(event.entry.gap)
-        elif event.entry.more_offset is not None:
+        entry = event.entry
+        if entry.gap is not None:
+            panel.show_gap(entry.gap)
+        elif entry.more_offset is not None:
             panel.show_text("More edges: Enter loads the next page.")
         else:
-            panel.show_edge(event.entry.edge)
+            panel.show_edge(entry.edge)
+            if entry.edge is not None and entry.node_id not in self._details:
+                self.prefetch_detail(entry.node_id)  # Enter follows it: its details are then in memory
+
+    @work(thread=True, exclusive=True, group="node-prefetch", exit_on_error=False)
+    def prefetch_detail(self, node_id: str) -> None:
+        """A highlighted node's details, fetched while the user reads the evidence."""
+        try:
+            detail = node_detail(self.store, node_id)
+        except Exception:  # ahead of use: following it queries again and reports a failure
+            return
+        self.post_message(self.DetailPrefetched(node_id, detail))
+
+    class DetailPrefetched(Message):
+        def __init__(self, node_id: str, detail: NodeDetail | None) -> None:
+            super().__init__()
+            self.node_id = node_id
+            self.detail = detail
+
+    @on(DetailPrefetched)
+    def _detail_prefetched(self, event: DetailPrefetched) -> None:
+        self._details.setdefault(event.node_id, event.detail)
+        if event.detail is not None:
+            self._labels.setdefault(event.node_id, event.detail.node.label)
 
     @on(LineageTree.Follow)
     def _follow(self, event: LineageTree.Follow) -> None:

@@ -197,9 +197,7 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
     @on(Loaded)
     def _add_page(self, event: Loaded) -> None:
         page = event.page
-        self._pages[(page.parent, page.direction, page.offset)] = (page, event.gaps)
-        if len(self._pages) > KEPT_PAGES:
-            del self._pages[next(iter(self._pages))]
+        self._keep((page.parent, page.direction, page.offset), (page, event.gaps))
         parent = event.line
         if event.generation != self._generation or parent.data is None:
             return  # the tree restarted (another node, the other direction) while the page loaded
@@ -240,8 +238,44 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:
-        if event.node.data is not None:
-            self.post_message(self.EntryHighlighted(event.node.data))
+        entry = event.node.data
+        if entry is not None:
+            self.post_message(self.EntryHighlighted(entry))
+            if event.node is not self.root and entry.edge is not None and not entry.loaded:
+                self._prefetch(entry.node_id)
+
+    def _prefetch(self, node_id: str) -> None:
+        """The first page of a highlighted node, fetched while the user reads: Space and Enter then
+        find it in memory (a follow shows that node's tree from the same page)."""
+        if (node_id, self.direction, 0) not in self._pages:
+            self.prefetch(node_id, self.direction)
+
+    @work(thread=True, group="lineage-prefetch", exclusive=True, exit_on_error=False)
+    def prefetch(self, node_id: str, direction: Direction) -> None:
+        try:
+            page = neighbours(self.store, node_id, direction, offset=0)
+            gaps = self.store.gaps([node_id])
+        except Exception:  # ahead of use: expanding it queries again and reports a failure
+            return
+        self.post_message(self.Prefetched(page, gaps))
+
+    class Prefetched(Message):
+        """A page fetched ahead of use: kept, not shown."""
+
+        def __init__(self, page: NeighbourPage, gaps: list[Gap]) -> None:
+            super().__init__()
+            self.page = page
+            self.gaps = gaps
+
+    @on(Prefetched)
+    def _keep_prefetched(self, event: Prefetched) -> None:
+        page = event.page
+        self._keep((page.parent, page.direction, page.offset), (page, event.gaps))
+
+    def _keep(self, key: tuple[str, Direction, int], value: tuple[NeighbourPage, list[Gap]]) -> None:
+        self._pages[key] = value
+        if len(self._pages) > KEPT_PAGES:
+            del self._pages[next(iter(self._pages))]
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Entry]) -> None:
