@@ -246,3 +246,41 @@ def mlflow_server(tracking: Tracking) -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+def log_one_training(
+    t: Tracking, uri: str, name: str, *, c: str, artifact_location: str | None = None
+) -> tuple[str, str]:
+    """One real training run logged to ``uri`` by MLflow (params C/max_iter, accuracy at two steps,
+    the DVC-tracked CSV as input, a model registered as ``name`` version 1 with alias ``champion``).
+    Returns (run id, model id). Uses no process-global experiment, and resets the tracking URI."""
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = MlflowClient(uri, registry_uri=uri)
+        experiment = client.create_experiment(name, artifact_location=artifact_location)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        try:
+            frame = pd.read_csv(t.repo / "data/raw.csv")
+            features, target = frame.drop(columns=["customer_id", "churned"]), frame["churned"]
+            model = LogisticRegression(C=float(c), max_iter=250).fit(features, target)
+            tags = {"mlflow.source.git.commit": t.commit}
+            with mlflow.start_run(experiment_id=experiment, run_name=f"{name}-train", tags=tags) as run:
+                mlflow.log_params({"C": c, "max_iter": "250"})
+                mlflow.log_metric("accuracy", 0.5, step=0)
+                mlflow.log_metric("accuracy", 0.9, step=1)
+                dataset = mlflow.data.from_pandas(frame, source="data/raw.csv", name="customers", targets="churned")
+                mlflow.log_input(dataset, context="training")
+                info = mlflow.sklearn.log_model(
+                    model, name="model", registered_model_name=name, serialization_format="pickle"
+                )
+            client.set_registered_model_alias(name, "champion", "1")
+        finally:
+            mlflow.set_tracking_uri("")
+            mlflow.set_registry_uri("")
+    return run.info.run_id, str(info.model_id)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
-from mlflow_fixtures import Tracking
+from mlflow_fixtures import Tracking, log_one_training
 
 from explorer.lineage import EdgeKind
 from explorer.scan import run_scan
@@ -18,41 +17,14 @@ from explorer.store import LineageStore
 @pytest.fixture(scope="module")
 def file_store(tracking: Tracking, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One training run logged into a file store at one place, the store then moved elsewhere."""
-    import mlflow
-    import pandas as pd
-    from mlflow import MlflowClient
-    from sklearn.linear_model import LogisticRegression
-
     root = tmp_path_factory.mktemp("filestore")
     logged_at = root / "laptop" / "mlruns"
-    uri = logged_at.as_uri()
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3.7+ asks for it to write one
-        client = MlflowClient(uri, registry_uri=uri)
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_registry_uri(uri)
-        experiment = client.create_experiment("churn-files")  # no set_experiment: it is process-global
-        frame = pd.read_csv(tracking.repo / "data/raw.csv")
-        features, target = frame.drop(columns=["customer_id", "churned"]), frame["churned"]
-        model = LogisticRegression(C=0.25, max_iter=300).fit(features, target)
-        tags = {"mlflow.source.git.commit": tracking.commit}
-        try:
-            with mlflow.start_run(experiment_id=experiment, run_name="file-train", tags=tags) as run:
-                mlflow.log_params({"C": "0.25", "max_iter": "300"})
-                mlflow.log_metric("accuracy", round(float(model.score(features, target)), 4))
-                dataset = mlflow.data.from_pandas(frame, source="data/raw.csv", name="customers", targets="churned")
-                mlflow.log_input(dataset, context="training")
-                info = mlflow.sklearn.log_model(
-                    model, name="model", registered_model_name="churn-files", serialization_format="pickle"
-                )
-            client.set_registered_model_alias("churn-files", "champion", "1")
-        finally:
-            mlflow.set_tracking_uri("")
-            mlflow.set_registry_uri("")
+        run_id, model_id = log_one_training(tracking, logged_at.as_uri(), "churn-files", c="0.25")
     moved = root / "clone" / "mlruns"
     shutil.move(str(logged_at), moved)  # the recorded artifact paths now point nowhere
-    return {"uri": str(moved), "run": run.info.run_id, "model": str(info.model_id), "commit": tracking.commit}
+    return {"uri": str(moved), "run": run_id, "model": model_id, "commit": tracking.commit}
 
 
 def test_moved_file_store_is_read_with_its_models(file_store: dict[str, str], tmp_path: Path) -> None:
@@ -61,7 +33,7 @@ def test_moved_file_store_is_read_with_its_models(file_store: dict[str, str], tm
         assert report.error is None, report.error
         run = store.node(f"run:{file_store['run']}")
         assert run is not None
-        assert run.properties["params"] == {"C": "0.25", "max_iter": "300"}
+        assert run.properties["params"] == {"C": "0.25", "max_iter": "250"}
         assert set(run.properties["metrics"]) == {"accuracy"}
         assert [i["name"] for i in run.properties["inputs"]] == ["customers"]
         model = store.node(f"model:{file_store['model']}")
