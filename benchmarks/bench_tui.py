@@ -163,6 +163,7 @@ async def keypresses(url: str, rounds: int) -> tuple[dict[str, list[float]], dic
             for _ in range(rounds):
                 tree = app.screen.query_one(LineageTree)
                 tree.move_cursor(tree.root)
+                await settle(pilot, rounds=2)  # drawn before the timed key (it used to count in `down`)
                 await timed("node: down (evidence)", "down")
                 await timed("node: space (expand, query)", "space")
                 await timed("node: enter (follow, query)", "enter")
@@ -175,6 +176,31 @@ async def keypresses(url: str, rounds: int) -> tuple[dict[str, list[float]], dic
                 await timed("node: escape (close)", "escape")
                 await timed("models: enter (open again)", "enter")
     return times, cpu
+
+
+async def first_opens(url: str, times: int) -> list[tuple[float, float]]:
+    """The first opening of the node view, each in a fresh app: Enter once the models home was idle a while.
+
+    The keypress benchmark above has one such sample per run; this gives a median.
+    """
+    from explorer.store import LineageStore
+    from explorer.tui.app import ExplorerApp
+    from tests.tui.factory import settle
+
+    out: list[tuple[float, float]] = []
+    with LineageStore.open(url, create=False) as store:
+        for _ in range(times):
+            app = ExplorerApp(store, None)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await settle(pilot)
+                await pilot.press("down")
+                await asyncio.sleep(0.5)  # the node view is composed 0.2 s after the last rows arrive
+                await settle(pilot)
+                start, start_cpu = time.perf_counter(), time.process_time()
+                await pilot.press("enter")
+                await settle(pilot, rounds=2)
+                out.append((time.perf_counter() - start, time.process_time() - start_cpu))
+    return out
 
 
 async def empty_keypresses(rounds: int) -> list[tuple[float, float]]:
@@ -206,12 +232,27 @@ async def empty_keypresses(rounds: int) -> list[tuple[float, float]]:
     return out
 
 
+def report_startup(url: str, repeat: int) -> None:
+    explorer = [startup(EXPLORER_BODY, url) for _ in range(repeat)]
+    empty = [startup(EMPTY_BODY, url) for _ in range(repeat)]
+    med = statistics.median
+    print(f"\nstart-up (median of {repeat}, seconds after the script's first line; process = whole wall time)")
+    print(f"  empty Textual app, interactive     {med(e['interactive'] for e in empty):.3f}  "
+          f"(process {med(e['process'] for e in empty):.3f})")
+    print(f"  explorer, models home interactive  {med(e['interactive'] for e in explorer):.3f}  "
+          f"(process {med(e['process'] for e in explorer):.3f})")
+    print(f"  explorer, first rows shown         {med(e['first_rows'] for e in explorer):.3f}")
+    print(f"  explorer, all {explorer[0]['row_count']:.0f} version rows shown {med(e['rows'] for e in explorer):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--edges", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--keys-only", action="store_true", help="skip the start-up measurements")
+    parser.add_argument("--first-opens", type=int, default=5, help="fresh apps timing the first opening")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     db = OUT / f"tui-{args.nodes}-{args.edges}.db"
@@ -224,22 +265,19 @@ def main() -> None:
 
     with LineageStore.open(url, create=False) as store:
         print(f"store: {sum(c.count for c in store.count_by_kind())} nodes, {store.count_edges()} edges")
-    explorer = [startup(EXPLORER_BODY, url) for _ in range(args.repeat)]
-    empty = [startup(EMPTY_BODY, url) for _ in range(args.repeat)]
     med = statistics.median
-    print(f"\nstart-up (median of {args.repeat}, seconds after the script's first line; process = whole wall time)")
-    print(f"  empty Textual app, interactive     {med(e['interactive'] for e in empty):.3f}  "
-          f"(process {med(e['process'] for e in empty):.3f})")
-    print(f"  explorer, models home interactive  {med(e['interactive'] for e in explorer):.3f}  "
-          f"(process {med(e['process'] for e in explorer):.3f})")
-    print(f"  explorer, first rows shown         {med(e['first_rows'] for e in explorer):.3f}")
-    print(f"  explorer, all {explorer[0]['row_count']:.0f} version rows shown {med(e['rows'] for e in explorer):.3f}")
+    if not args.keys_only:
+        report_startup(url, args.repeat)
     times, cpu = asyncio.run(keypresses(url, args.rounds))
     bound = asyncio.run(empty_keypresses(args.rounds))
     walls, cpus = [w for w, _ in bound], [c for _, c in bound]
     print("\nkeypress to idle screen (ms: wall median / max; CPU median / max)")
     print(f"  {'lower bound: DataTable down in an empty app':<42} {med(walls) * 1000:6.1f} / {max(walls) * 1000:6.1f}"
           f"   {med(cpus) * 1000:6.1f} / {max(cpus) * 1000:6.1f}")
+    if args.first_opens:
+        opens = asyncio.run(first_opens(url, args.first_opens))
+        times["models: enter, first opening (fresh apps)"] = [w for w, _ in opens]
+        cpu["models: enter, first opening (fresh apps)"] = [c for _, c in opens]
     for name, values in times.items():
         used = cpu[name]
         print(f"  {name:<42} {med(values) * 1000:6.1f} / {max(values) * 1000:6.1f}"
