@@ -9,10 +9,12 @@ from explorer.config import Settings
 from explorer.graph import Direction
 from explorer.lineage import EdgeKind, NodeKind
 from explorer.store import LineageStore
+from explorer.tui.data.nodes import node_detail
 from explorer.tui.screens.node import NodeScreen
 from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.breadcrumb import Breadcrumb
 from explorer.tui.widgets.evidence import EvidencePanel
+from explorer.tui.widgets.footer import ExplorerFooter, FooterPad
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import LineageTree
 from tests.tui.factory import SIZE, make_app, pilot_test, settle
@@ -259,3 +261,33 @@ async def test_a_highlighted_node_is_fetched_before_it_is_followed(
         assert screen.node_id == target
         assert queried == []  # neither the details nor the tree's first page were queried on Enter
         assert tree.root.data is not None and tree.root.data.node_id == target and tree.root.children
+
+
+@pilot_test
+async def test_the_footer_keeps_its_width_when_version_keys_hide(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Hiding the model version keys leaves their width to a blank pad: the footer's content width does
+    not change (a changed one costs a second layout pass), and the keys change with the node at once."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(120, 30)) as pilot:  # the keys of a version overflow 120 columns, others not
+        screen = await _open(app, pilot, VERSION)
+        footer = screen.query_one(ExplorerFooter)
+        version_keys = [k for k in footer.query(FooterKey) if k.action in ("diff_previous", "bom", "verify")]
+        assert len(version_keys) == 3 and all(k.display for k in version_keys)
+        width = footer.virtual_size.width
+        assert width > 120
+        run = store.nodes(NodeKind.RUN)[0]
+        screen._details[run.id] = node_detail(store, run.id)  # in memory: shown within go()
+        screen.go(run.id)
+        assert not any(k.display for k in version_keys)  # hidden in the same call, not a message later
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.node.id == run.id
+        assert footer.virtual_size.width == width
+        pad = footer.query_one(FooterPad)
+        assert pad.size.width == sum(k.outer_size.width for k in version_keys)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert all(k.display for k in version_keys) and pad.size.width == 0
+        assert footer.virtual_size.width == width
+

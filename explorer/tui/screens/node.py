@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from explorer.graph import Direction
@@ -25,7 +25,7 @@ from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.breadcrumb import Breadcrumb
 from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.key_values import KeyValueTable
-from explorer.tui.widgets.lineage_tree import LineageTree
+from explorer.tui.widgets.lineage_tree import Entry, LineageTree
 
 
 class NodeScreen(ExplorerScreen):
@@ -66,10 +66,12 @@ class NodeScreen(ExplorerScreen):
         Binding("v", "verify", "Verify", id="verify", tooltip="Verify this model version's signatures"),
     ]
 
-    node_id: reactive[str] = reactive("", init=False)
+    # `var`, not `reactive`: the screen draws nothing itself, and a reactive's repaint of the whole screen
+    # made the first frame after a key draw every widget before the changed ones asked for a layout
+    node_id: var[str] = var("", init=False)
     """The node shown; changing it loads its details and restarts the tree."""
 
-    direction: reactive[Direction] = reactive(Direction.UP, init=False)
+    direction: var[Direction] = var(Direction.UP, init=False)
     """Which way the tree follows edges; the tree's title carries the class ``-downstream`` when down."""
 
     class DetailLoaded(Message):
@@ -90,13 +92,14 @@ class NodeScreen(ExplorerScreen):
         self._details: dict[str, NodeDetail | None] = {}  # visited nodes, shown again without a query
         self._shown: tuple[str, Direction] | None = None  # what the tree shows now
         self._mounted = False
+        self._prefetching: str | None = None  # the node whose details are being fetched ahead
 
     def compose_body(self) -> ComposeResult:
         yield Breadcrumb(id="breadcrumb")
         with Horizontal(id="node-body"):
             with Vertical(id="node-left"):
                 yield Label("", id="tree-title")
-                yield LineageTree(self.store, id="lineage")
+                yield LineageTree(self.store, id="lineage", on_entry=self._show_entry)
                 yield EvidencePanel("", id="evidence")
             with TabbedContent(id="node-tabs"):
                 with TabPane("Properties", id="tab-properties"):
@@ -161,6 +164,7 @@ class NodeScreen(ExplorerScreen):
             return
         self._details.clear()
         self._labels.clear()
+        self._prefetching = None
         self._shown = None
         self.query_one(LineageTree).forget()
 
@@ -223,7 +227,10 @@ class NodeScreen(ExplorerScreen):
         label = self.query_one("#tree-title", Label)
         if label.content != Text(title, style="bold"):
             label.update(Text(title, style="bold"), layout=False)  # one line, full width: no re-layout
-        self.query_one(LineageTree).show(self.detail.node, self.direction)
+        tree = self.query_one(LineageTree)
+        tree.show(self.detail.node, self.direction)
+        if tree.cursor_node is not None and tree.cursor_node.data is not None:
+            self._show_entry(tree.cursor_node.data)  # now, in this frame (its message comes a few hops later)
 
     def _found(self, properties: list[tuple[str, object]]) -> list[tuple[str, object]]:
         """The properties the find box lets through (all when it is closed or empty)."""
@@ -232,15 +239,19 @@ class NodeScreen(ExplorerScreen):
 
     @on(LineageTree.EntryHighlighted)
     def _entry_highlighted(self, event: LineageTree.EntryHighlighted) -> None:
+        self._show_entry(event.entry)
+
+    def _show_entry(self, entry: Entry) -> None:
+        """The evidence of the highlighted line; its node's details are fetched ahead of a follow."""
         panel = self.query_one(EvidencePanel)
-        entry = event.entry
         if entry.gap is not None:
             panel.show_gap(entry.gap)
         elif entry.more_offset is not None:
             panel.show_text("More edges: Enter loads the next page.")
         else:
             panel.show_edge(entry.edge)
-            if entry.edge is not None and entry.node_id not in self._details:
+            if entry.edge is not None and entry.node_id not in self._details and entry.node_id != self._prefetching:
+                self._prefetching = entry.node_id
                 self.prefetch_detail(entry.node_id)  # Enter follows it: its details are then in memory
 
     @work(thread=True, exclusive=True, group="node-prefetch", exit_on_error=False)
@@ -260,6 +271,8 @@ class NodeScreen(ExplorerScreen):
 
     @on(DetailPrefetched)
     def _detail_prefetched(self, event: DetailPrefetched) -> None:
+        if self._prefetching == event.node_id:
+            self._prefetching = None
         self._details.setdefault(event.node_id, event.detail)
         if event.detail is not None:
             self._labels.setdefault(event.node_id, event.detail.node.label)

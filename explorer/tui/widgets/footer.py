@@ -5,12 +5,24 @@ focus change, each ``refresh_bindings()``. On the node view that was most of a k
 This one compares what it would show with what it has: keys it has but should not show now (the
 model version actions on another kind of node) are hidden, others are enabled or disabled in place,
 and only a key it does not have yet makes it recompose (with every key wanted then).
+
+Hidden keys leave their width to a blank pad after the last key, so the footer's content keeps its
+width: a changed content width would make Textual lay out the whole screen a second time, a frame
+later (the footer is a scrolling container, and its virtual size is laid out). The pad shows the
+footer's background, like the footer beyond its last key.
+
+It hears of changed bindings at once, inside the ``refresh_bindings()`` call (Textual's footer hears
+a message hop later): keys shown or hidden with the change that caused it are drawn in the same
+frame, instead of in a frame of their own after it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -18,6 +30,22 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 Shape = tuple[tuple[str, str, str, str, str, object], ...]
+
+
+class FooterPad(Widget):
+    """Blank room standing in for the hidden keys (keeps the footer's content width)."""
+
+    DEFAULT_CSS = """
+    FooterPad {
+        width: 0;
+        height: 1;
+    }
+    """
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Textual lays the screen out again when a widget's virtual size changes (in case it scrolls
+        # now); the pad has nothing in it to scroll, so its new width needs no second layout pass.
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
 
 class ExplorerFooter(Footer):
@@ -42,6 +70,21 @@ class ExplorerFooter(Footer):
             enabled[f"{binding.key}\0{binding.action}"] = is_enabled
         return tuple(shape), enabled
 
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        if self._bindings_ready:
+            yield FooterPad()
+
+    def on_mount(self) -> None:
+        self.call_next(self._listen_at_once)  # after Footer.on_mount, which subscribed for a later call
+
+    def _listen_at_once(self) -> None:
+        if not self.is_running or not self.is_attached:
+            return  # removed meanwhile (a recompose, a screen closing)
+        signal = self.screen.bindings_updated_signal
+        signal.unsubscribe(self)
+        signal.subscribe(self, self.bindings_changed, immediate=True)
+
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen or self._pending:
@@ -51,7 +94,9 @@ class ExplorerFooter(Footer):
             self._restyle(enabled)  # now, in the frame of the change that caused it: no frame of its own
             return
         self._pending = True  # several refreshes in one frame: one recompose after it
-        self.call_after_refresh(self._update_keys)
+        # scheduled from the footer's own task (this may run in another widget's): the recompose binds
+        # the keys' reactives to the footer it finds as the active message pump
+        self.call_next(self.call_after_refresh, self._update_keys)
 
     async def _update_keys(self) -> None:
         self._pending = False
@@ -66,14 +111,20 @@ class ExplorerFooter(Footer):
 
     def _restyle(self, enabled: dict[str, bool]) -> None:
         """Hide the keys not wanted now, and enable or disable the others in place."""
+        pad = 0
         for key in self.query(FooterKey):
             state = enabled.get(f"{key.key}\0{key.action}")
             visible = state is not None or key.has_class("-command-palette")
             if key.display != visible:
                 key.display = visible
+            if not visible:
+                pad += key.outer_size.width + key.styles.margin.width  # as wide as when it was last shown
             if state is not None and key._disabled == state:  # the footer keeps its state there
                 key._disabled = not state
                 key.set_class(not state, "-disabled")
+        for filler in self.query(FooterPad):
+            if filler.styles.width is None or filler.styles.width.value != pad:
+                filler.styles.width = pad
 
 
 def _subsequence(part: Shape, whole: Shape) -> bool:

@@ -7,6 +7,7 @@ do, rebuilds its tree from memory, as it was left, without a store query.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.style import Style
@@ -87,9 +88,15 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
             self.page = page
             self.gaps = gaps
 
-    def __init__(self, store: LineageStore, *, id: str | None = None) -> None:
+    def __init__(
+        self, store: LineageStore, *, id: str | None = None, on_entry: Callable[[Entry], None] | None = None
+    ) -> None:
         super().__init__("", id=id)
         self.store = store
+        self.on_entry = on_entry
+        """Called with the entry under the cursor when it changes, instead of posting EntryHighlighted:
+        what it changes (the evidence panel) is then drawn in the same frame as the cursor, not a frame
+        later (the message bubbles up through the containers, a hop each)."""
         self.direction = Direction.UP
         self.auto_expand = False
         self.show_root = True
@@ -113,6 +120,12 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
     def on_resize(self) -> None:
         self._invalidate()
 
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        super().watch_cursor_line(previous_line, line)
+        cursor = self.cursor_node
+        if previous_line != line and cursor is not None and cursor.data is not None and self.on_entry is not None:
+            self.on_entry(cursor.data)  # now, with the key: drawn in the frame that moves the cursor
+
     def show(self, node: Node, direction: Direction) -> None:
         """Start over at ``node``, following edges ``direction``; loads its first level.
 
@@ -125,11 +138,12 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         self.direction = direction
         self._generation += 1
         self.clear()
-        self.root.data = Entry(node.id, label=node.label)
+        self.root.data = Entry(node.id, label=node.label, loaded=True)
         self.root.set_label(self._node_label(node, None))
         self.root.allow_expand = True
         self.root.expand()
         self.move_cursor(self.root)
+        self._fetch(self.root, node.id, 0)  # a page kept in memory is added now, not a message later
 
     def forget(self) -> None:
         """Drop the kept pages and tree shapes (the store changed)."""
@@ -234,15 +248,21 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
                 _ = self._tree_lines  # number the new lines, so the cursor can go to one
                 self.move_cursor(cursor)
         if self.cursor_node is not None and self.cursor_node.data is not None:
-            self.post_message(self.EntryHighlighted(self.cursor_node.data))
+            self._entry_highlighted(self.cursor_node.data)
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:
         entry = event.node.data
         if entry is not None:
-            self.post_message(self.EntryHighlighted(entry))
+            self._entry_highlighted(entry)
             if event.node is not self.root and entry.edge is not None and not entry.loaded:
                 self._prefetch(entry.node_id)
+
+    def _entry_highlighted(self, entry: Entry) -> None:
+        if self.on_entry is not None:
+            self.on_entry(entry)
+        else:
+            self.post_message(self.EntryHighlighted(entry))
 
     def _prefetch(self, node_id: str) -> None:
         """The first page of a highlighted node, fetched while the user reads: Space and Enter then
@@ -269,8 +289,14 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
 
     @on(Prefetched)
     def _keep_prefetched(self, event: Prefetched) -> None:
-        page = event.page
-        self._keep((page.parent, page.direction, page.offset), (page, event.gaps))
+        self.keep_page(event.page, event.gaps)
+
+    def has_first_page(self, node_id: str, direction: Direction) -> bool:
+        return (node_id, direction, 0) in self._pages
+
+    def keep_page(self, page: NeighbourPage, gaps: list[Gap]) -> None:
+        """Keep a page fetched elsewhere (ahead of use), as if this tree had loaded it."""
+        self._keep((page.parent, page.direction, page.offset), (page, gaps))
 
     def _keep(self, key: tuple[str, Direction, int], value: tuple[NeighbourPage, list[Gap]]) -> None:
         self._pages[key] = value
