@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,6 +81,7 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         self.keymap_in_use: dict[str, str] = {}
         self._reported: set[int] = set()
         self._node_screen: NodeScreen | None = None
+        self._froze_heap = False
 
     # --- start-up --------------------------------------------------------------------------------------
 
@@ -146,6 +148,30 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         self.install_screen(screen, name="node")
         self._load_screen_css(screen)
         self._register(self, screen)  # runs compose and mount; its on_mount lays it out while hidden
+        self._freeze_heap()
+
+    def _freeze_heap(self) -> None:
+        """Keep the objects alive now (imports, the home's rows, the screens) out of the collector's way.
+
+        They live as long as the app; a full collection scanning them took 80-115 ms, on whichever
+        keypress happened to trigger it. Frozen, a collection scans only what came after (unfrozen on
+        exit). The few cyclic leftovers of start-up (~2,000 objects) are not collected first: that
+        costs a full collection (~80 ms) of its own.
+        """
+        if not self._froze_heap:
+            self._froze_heap = True
+            gc.freeze()
+
+    def on_unmount(self) -> None:
+        if self._froze_heap:
+            gc.unfreeze()
+
+    def preview_node(self, node_id: str, *, show: bool = True) -> None:
+        """Get the hidden node view ready to open ``node_id`` (the models home's highlighted row):
+        fetch it, and with ``show`` put it in the view's widgets off-screen."""
+        screen = self._node_screen
+        if screen is not None and screen not in self.screen_stack and not self._exit:
+            screen.preview(node_id, show=show)
 
     def focused_model_version(self) -> str | None:
         """The model version the user is looking at, for context actions in the palette."""

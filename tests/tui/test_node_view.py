@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
@@ -10,6 +12,7 @@ from explorer.graph import Direction
 from explorer.lineage import EdgeKind, NodeKind
 from explorer.store import LineageStore
 from explorer.tui.data.nodes import node_detail
+from explorer.tui.screens.models import PREVIEW_AFTER
 from explorer.tui.screens.node import NodeScreen
 from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.breadcrumb import Breadcrumb
@@ -17,6 +20,7 @@ from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.footer import ExplorerFooter, FooterPad
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import LineageTree
+from explorer.tui.widgets.models_table import ModelsTable
 from tests.tui.factory import SIZE, make_app, pilot_test, settle
 
 VERSION = "model_version:churn-model/v2.0.0"
@@ -291,3 +295,127 @@ async def test_the_footer_keeps_its_width_when_version_keys_hide(
         assert all(k.display for k in version_keys) and pad.size.width == 0
         assert footer.virtual_size.width == width
 
+
+@pilot_test
+async def test_a_theme_change_while_the_node_view_is_hidden_restyles_it(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Opening the node view again skips Textual's restyle of every widget, unless the CSS changed."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        dark = tree.styles.background
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.theme == "mlprov-light"
+        again = await _open(app, pilot, VERSION)
+        assert again is screen
+        assert tree.styles.background != dark
+        assert tree.styles.background == app.screen.query_one(KeyValueTable).styles.background  # both $surface
+
+
+@pilot_test
+async def test_the_highlighted_version_is_ready_in_the_hidden_node_view(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Once the cursor rests on a row of the models home, the hidden node view shows that version:
+    Enter brings it up without a store query."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.4)  # the node view is composed ahead
+        await settle(pilot)
+        await pilot.press("down")
+        await pilot.pause(PREVIEW_AFTER + 0.2)
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        wanted = table.shown[table.cursor_row].id
+        hidden = app._node_screen
+        assert hidden is not None and not hidden.is_current
+        assert hidden.node_id == wanted and hidden.detail is not None and hidden.detail.node.id == wanted
+        tree = hidden.query_one(LineageTree)
+        assert tree.root.data is not None and tree.root.data.node_id == wanted and tree.root.children
+        queried: list[str] = []
+        load_detail, load_page = hidden.load_detail, tree.load
+        hidden.load_detail = lambda node_id, trail: (queried.append(node_id), load_detail(node_id, trail))[1]  # type: ignore[method-assign]
+        tree.load = lambda line, node_id, offset: (queried.append(node_id), load_page(line, node_id, offset))[1]  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is hidden and queried == []
+        assert hidden.history.trail == [wanted]
+        assert hidden.query_one(Breadcrumb).labels[-1].startswith(hidden.detail.node.label)
+
+
+@pilot_test
+async def test_enter_right_after_moving_opens_the_highlighted_version(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """The hidden node view shows the version the cursor rested on before; Enter on another row at
+    once opens that other one."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.4 + PREVIEW_AFTER)
+        await settle(pilot)
+        hidden = app._node_screen
+        table = app.screen.query_one(ModelsTable)
+        assert hidden is not None and hidden.node_id == table.shown[table.cursor_row].id
+        await pilot.press("down", "down", "enter")  # no pause: before the new row is shown ahead
+        await settle(pilot)
+        wanted = table.shown[table.cursor_row].id
+        assert app.screen is hidden and hidden.node_id == wanted and hidden.history.trail == [wanted]
+        assert hidden.detail is not None and hidden.detail.node.id == wanted
+        assert hidden.query_one(LineageTree).root.data.node_id == wanted  # type: ignore[union-attr]
+        assert hidden.query_one(Breadcrumb).labels[-1].startswith(hidden.detail.node.label)
+
+
+@pilot_test
+async def test_an_open_node_view_is_not_changed_by_a_preview(store: LineageStore, workspace_settings: Settings) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        other = store.nodes(NodeKind.RUN)[0].id
+        app.preview_node(other)
+        screen.preview(other)
+        await settle(pilot)
+        assert screen.node_id == VERSION and screen.history.trail == [VERSION]
+
+
+@pilot_test
+async def test_long_lived_objects_are_frozen_while_the_app_runs(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert app._node_screen is not None and gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # given back to the collector on exit
+
+
+def test_the_private_textual_parts_the_explorer_uses_still_exist() -> None:
+    """The node view is composed, laid out and drawn off-screen through private Textual parts, and the
+    footer and the resume skip read others: a Textual upgrade that changes them fails here first."""
+    from textual.app import App
+    from textual.events import ScreenResume
+    from textual.screen import Screen
+    from textual.widget import Widget
+
+    for owner, name in [
+        (App, "_register"),
+        (App, "_load_screen_css"),
+        (Screen, "_refresh_layout"),
+        (Screen, "_update_timer"),
+        (Widget, "_size_updated"),
+    ]:
+        assert hasattr(owner, name), f"{owner.__name__}.{name}"
+    assert ScreenResume().refresh_styles is True  # the node view turns it off when nothing changed
+    app = App()
+    assert isinstance(app._css_update_count, int) and isinstance(app.stylesheet.source, dict)
+    screen = Screen()
+    assert hasattr(screen, "_compositor") and hasattr(screen._compositor, "render_update")
+    assert hasattr(FooterKey("a", "a", "a", "a"), "_disabled")

@@ -101,6 +101,35 @@ def test_mlprov_opens_the_explorer_in_a_terminal(tmux_factory: type[Tmux], works
     assert not term.alive(), "q did not quit"
 
 
+def test_the_node_view_made_ahead_shows_whole_in_a_terminal(
+    tmux_factory: type[Tmux], workspace_settings: Settings
+) -> None:
+    """The node view is composed, filled with the highlighted version and drawn off-screen while the
+    home is idle; Enter brings it up: the terminal shows that version whole. Enter at once on another
+    row shows that other version."""
+    term = tmux_factory(
+        [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=100, height=30
+    )
+    term.wait_for("model versions")
+    time.sleep(1.5)  # idle: the node view is made ahead and shows the first row's version
+    term.send("Enter")
+    shown = term.wait_for("Upstream")
+    first = shown.splitlines()[0]  # the breadcrumb
+    assert "[model_version]" in first and "Properties" in shown and "Back" in shown, shown
+    term.send("Escape")
+    term.wait_gone("Upstream")
+    term.send("Down", "Enter")  # at once, before that row is got ready off-screen
+    deadline = time.monotonic() + 30
+    while True:
+        shown = term.screen()
+        second = shown.splitlines()[0] if shown else ""
+        if "Upstream" in shown and "[model_version]" in second and second != first:
+            break
+        assert time.monotonic() < deadline, f"the second version never showed; the screen was:\n{shown}"
+        time.sleep(0.2)
+    term.send("q")
+
+
 def test_demo_opens_the_explorer(tmux_factory: type[Tmux], workspace_settings: Settings) -> None:
     # the workspace exists already: demo rescans it (incrementally) and opens the explorer on it
     term = tmux_factory([str(MLPROV), "--db", workspace_settings.db_url, "demo", "--dest",

@@ -6,7 +6,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
 from explorer.tui.data.models import ModelRow, model_rows, model_versions
@@ -16,6 +18,7 @@ from explorer.tui.widgets.models_table import ModelsTable
 FIRST_PAGE = 60  # a screenful first, so rows appear at once on a large store
 PAGE = 1000
 PREPARE_AFTER = 0.2  # seconds after the last rows: then the node view is composed off-screen
+PREVIEW_AFTER = 0.3  # seconds the cursor rests on a row before the hidden node view shows that version
 
 
 class ModelsScreen(ExplorerScreen):
@@ -53,6 +56,7 @@ class ModelsScreen(ExplorerScreen):
     def __init__(self) -> None:
         super().__init__(id="models")
         self._rows: list[ModelRow] = []
+        self._preview_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Label(Text("Models", style="bold"), id="models-title")
@@ -87,7 +91,29 @@ class ModelsScreen(ExplorerScreen):
         table.show(self._rows)
         self._update_status(done=event.done)
         if event.done:
-            self.set_timer(PREPARE_AFTER, self.explorer.prepare_node_view)
+            self.set_timer(PREPARE_AFTER, self._prepare_node_view)
+
+    def _prepare_node_view(self) -> None:
+        self.explorer.prepare_node_view()
+        self._preview()
+
+    @on(DataTable.RowHighlighted, "#models-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted version is fetched for the node view at once (in a worker); once the cursor
+        rests on it, the hidden node view shows it too: Enter then only brings the view up."""
+        if event.row_key.value:
+            self.explorer.preview_node(str(event.row_key.value), show=False)
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_AFTER, self._preview)
+
+    def _preview(self) -> None:
+        try:
+            current = self._current() if self.is_current else None
+        except NoMatches:  # a timer that fired while the app closes
+            return
+        if current is not None:
+            self.explorer.preview_node(current)
 
     def _update_status(self, *, done: bool = True) -> None:
         table = self.query_one(ModelsTable)

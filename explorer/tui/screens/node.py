@@ -8,18 +8,19 @@ render from memory without a store query; the tree keeps the pages it loaded the
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from explorer.graph import Direction
-from explorer.lineage import NodeKind
+from explorer.lineage import Gap, NodeKind
 from explorer.tui.data.history import History
-from explorer.tui.data.nodes import NodeDetail, node_detail
+from explorer.tui.data.nodes import NeighbourPage, NodeDetail, neighbours, node_detail
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.breadcrumb import Breadcrumb
@@ -93,6 +94,10 @@ class NodeScreen(ExplorerScreen):
         self._shown: tuple[str, Direction] | None = None  # what the tree shows now
         self._mounted = False
         self._prefetching: str | None = None  # the node whose details are being fetched ahead
+        self._styled_with: tuple[int, int] | None = None  # the CSS state the widgets were styled with
+        self._preview_pending: str | None = None  # asked to preview before it was mounted
+        self._preview_target: str | None = None  # the node to show off-screen once fetched
+        self._timer_started = False
 
     def compose_body(self) -> ComposeResult:
         yield Breadcrumb(id="breadcrumb")
@@ -114,16 +119,108 @@ class NodeScreen(ExplorerScreen):
 
     def on_mount(self) -> None:
         self._mounted = True
+        self._styled_with = self._css_state()
         if self._first is not None:
             self.go(self._first)
         elif not self.is_current:  # composed ahead of use: lay it out now, so the first opening has not to
             self.call_after_refresh(self._layout_hidden)
+            if self._preview_pending is not None:
+                self.preview(self._preview_pending)
         self.query_one(LineageTree).focus()
+
+    def _css_state(self) -> tuple[int, int]:
+        """What the widgets' styles were computed from: the app's CSS generation (a theme change bumps it)
+        and the sources of its stylesheet (a new screen or widget adds its own)."""
+        return (self.app._css_update_count, len(self.app.stylesheet.source))
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Skip Textual's restyling of every widget on resume when the CSS did not change meanwhile.
+
+        Pushing a screen restyles its whole tree (~15 ms here, and the tree then lays out again a frame
+        later) in case the theme changed while it was not shown; with the same CSS that finds nothing to
+        change (compared widget by widget). Runs before Screen's own handler, which reads the flag.
+        """
+        state = self._css_state()
+        if state == self._styled_with:
+            event.refresh_styles = False
+        self._styled_with = state
 
     def _layout_hidden(self) -> None:
         if not self.is_current and self.app.size:
             self._refresh_layout(self.app.size)  # off-screen: nothing is drawn
             self.refresh_bindings()  # the footer makes its keys now too
+            self._compositor.render_update(full=True)  # the widgets render their lines now, into their caches
+            if not self._timer_started:
+                # a screen's update timer sleeps one frame when first resumed: let it do that now
+                self._timer_started = True
+                self._update_timer.resume()
+
+    # --- shown ahead, while hidden -----------------------------------------------------------------
+
+    class Previewed(Message):
+        """What a hidden node view needs to show ``node_id``: its details and its tree's first page."""
+
+        def __init__(
+            self, node_id: str, detail: NodeDetail | None, page: NeighbourPage | None, gaps: list[Gap]
+        ) -> None:
+            super().__init__()
+            self.node_id = node_id
+            self.detail = detail
+            self.page = page
+            self.gaps = gaps
+
+    def preview(self, node_id: str, *, show: bool = True) -> None:
+        """While hidden (composed ahead, or closed), get ready to open ``node_id``, the version the
+        models home highlights: its details and its tree's first page are fetched in a worker, and
+        with ``show`` put in the widgets off-screen (Textual draws only the current screen), so that
+        opening it only brings the screen up. Nothing happens while the view is open.
+        """
+        if not self._mounted:
+            self._preview_pending = node_id
+            return
+        if self._in_use():
+            return
+        if show:
+            self._preview_target = node_id
+        if node_id in self._details and self.query_one(LineageTree).has_first_page(node_id, Direction.UP):
+            if show:
+                self._show_preview(node_id)
+        else:
+            self._fetch_preview(node_id)
+
+    def _in_use(self) -> bool:
+        return self.is_current or self in self.app.screen_stack
+
+    @work(thread=True, exclusive=True, group="node-preview", exit_on_error=False)
+    def _fetch_preview(self, node_id: str) -> None:
+        try:
+            detail = node_detail(self.store, node_id)
+            page = neighbours(self.store, node_id, Direction.UP) if detail is not None else None
+            gaps = self.store.gaps([node_id]) if detail is not None else []
+        except Exception:  # ahead of use: opening it queries again and reports a failure
+            return
+        self.post_message(self.Previewed(node_id, detail, page, gaps))
+
+    @on(Previewed)
+    def _previewed(self, event: Previewed) -> None:
+        try:
+            tree = self.query_one(LineageTree)
+        except NoMatches:  # arrived while the app closes: its widgets are gone
+            return
+        self._details.setdefault(event.node_id, event.detail)
+        if event.detail is not None:
+            self._labels.setdefault(event.node_id, event.detail.node.label)
+        if event.page is not None:
+            tree.keep_page(event.page, event.gaps)
+        if event.node_id == self._preview_target and not self._in_use():
+            self._show_preview(event.node_id)
+
+    def _show_preview(self, node_id: str) -> None:
+        self._preview_target = None
+        if node_id == self.node_id and self.detail is not None and self._shown is not None:
+            return  # shown already
+        self.start(node_id)  # from memory: the widgets are filled now
+        self.call_after_refresh(self._layout_hidden)
 
     def go(self, node_id: str) -> None:
         """Visit ``node_id`` (a new history entry)."""
