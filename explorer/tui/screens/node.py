@@ -28,6 +28,8 @@ from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import Entry, LineageTree
 
+HIDDEN_STEP = 0.02  # seconds between laying out the hidden view and drawing it off-screen
+
 
 class NodeScreen(ExplorerScreen):
     """Left: the lineage tree and the evidence of the focused edge. Right: properties, params, metrics, gaps."""
@@ -149,6 +151,11 @@ class NodeScreen(ExplorerScreen):
         if not self.is_current and self.app.size:
             self._refresh_layout(self.app.size)  # off-screen: nothing is drawn
             self.refresh_bindings()  # the footer makes its keys now too
+            # drawn in a step of its own: a key pressed meanwhile waits for one step, not both
+            self.set_timer(HIDDEN_STEP, self._render_hidden)
+
+    def _render_hidden(self) -> None:
+        if not self.is_current and self.app.size:
             self._compositor.render_update(full=True)  # the widgets render their lines now, into their caches
             if not self._timer_started:
                 # a screen's update timer sleeps one frame when first resumed: let it do that now
