@@ -6,6 +6,8 @@ the resolved commands. Every parser raises :class:`DvcFormatError` with a one-li
 
 from __future__ import annotations
 
+import hashlib
+import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -78,6 +80,14 @@ def hashed_entry(entry: Any, base_dir: str, what: str) -> HashedPath | None:
         # md5-dos2unix, which differs from md5 for text files: keep the two apart.
         algorithm = "md5" if declared == "md5" else "md5-dos2unix"
         digest = str(entry["md5"])
+    elif isinstance(entry.get("files"), list):
+        # A directory pushed to a version-aware (or worktree) remote is locked as its list of files
+        # instead of one `md5: ….dir`; DVC derives the directory's hash from that list.
+        tree = tree_digest(entry["files"])
+        if tree is None:
+            return None
+        algorithm = "md5" if declared == "md5" else "md5-dos2unix"
+        digest, size, nfiles = tree
     else:
         for key in ("etag", "checksum", "version_id", "sha256"):
             if entry.get(key):
@@ -92,6 +102,31 @@ def hashed_entry(entry: Any, base_dir: str, what: str) -> HashedPath | None:
         int(size) if isinstance(size, int) else None,
         int(nfiles) if isinstance(nfiles, int) else None,
     )
+
+
+def tree_digest(files: list[Any]) -> tuple[str, int | None, int] | None:
+    """The ``<md5>.dir`` hash DVC gives a directory locked as a ``files:`` list, with its size and
+    file count; ``None`` unless every file carries its MD5 (without them DVC's hash would name the
+    paths, not the content).
+
+    DVC (dvc_data ``Tree.digest``) hashes the JSON of the files' ``{"md5", "relpath"}`` sorted by
+    path, with sorted keys and json's default separators: the same ``.dir`` hash ``dvc add`` gives
+    the directory, so both name one data version.
+    """
+    listing: list[dict[str, str]] = []
+    size: int | None = 0
+    for item in files:
+        if not isinstance(item, dict):
+            return None
+        relpath, md5 = item.get("relpath"), item.get("md5")
+        if not isinstance(relpath, str) or not isinstance(md5, str) or not md5:
+            return None
+        listing.append({"md5": md5, "relpath": relpath})
+        file_size = item.get("size")
+        size = size + file_size if size is not None and isinstance(file_size, int) else None
+    listing.sort(key=lambda f: f["relpath"])
+    text = json.dumps(listing, sort_keys=True).encode()
+    return hashlib.md5(text, usedforsecurity=False).hexdigest() + ".dir", size, len(listing)
 
 
 def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:

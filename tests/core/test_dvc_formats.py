@@ -240,3 +240,18 @@ def test_plain_mapping_reads_dvc_cmd_and_params() -> None:
         "frozen": True,
     }
     assert plain_mapping(["cmd:", "- python a.py", "- python b.py"]) is None  # lists go to YAML
+
+
+def test_a_files_list_without_md5s_names_no_content() -> None:
+    """`import-url --version-aware --no-download` locks files by cloud version only: no data version."""
+    from explorer.dvcformat import hashed_entry
+
+    entry = {
+        "path": "s3://bucket/images",
+        "files": [{"relpath": "a.png", "etag": "0x1", "version_id": "v1", "size": 3}],
+    }
+    assert hashed_entry(entry, "", "dvc.lock stage fetch deps[0]") is None
+    entry["files"][0]["md5"] = "0cc175b9c0f1b6a831c399e269772661"
+    hashed = hashed_entry(entry, "", "dvc.lock stage fetch deps[0]")
+    assert hashed is not None and hashed.digest.endswith(".dir") and hashed.algorithm == "md5-dos2unix"
+    assert (hashed.size, hashed.nfiles) == (3, 1)

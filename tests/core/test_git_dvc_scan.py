@@ -288,3 +288,56 @@ def test_legacy_lock_history(tmp_path: Path, sqlite_url: str) -> None:
     used_old = {e.target for e in store.edges_from([f"stage:legacy:featurize@{old}"], [EdgeKind.USED])}
     used_new = {e.target for e in store.edges_from([f"stage:legacy:featurize@{new}"], [EdgeKind.USED])}
     assert used_old == {legacy.id} and used_new == {modern.id}
+
+
+# DVC's own writer of the `files:` lists it locks a directory with after pushing it to a
+# version-aware (or worktree) remote (dvc/repo/push.py: `stage.dump(with_files=True, ...)`); no
+# versioned cloud storage runs here, so the lock and `.dvc` file are rewritten by that same call.
+DUMP_WITH_FILES = """\
+from dvc.repo import Repo
+with Repo(".") as repo:
+    for stage in repo.index.stages:
+        if stage.outs and stage.outs[0].hash_info.isdir:
+            stage.dump(with_files=True, update_pipeline=False)
+"""
+
+
+def test_version_aware_directories_keep_their_dir_hash(tmp_path: Path, sqlite_url: str) -> None:
+    """A directory locked as a `files:` list (version-aware remotes) is the same data version as the
+    `md5: ….dir` DVC locked before: the hash is derived from the list the way DVC derives it."""
+    import sys
+
+    repo = Repo(tmp_path / "va")
+    repo.dvc("init", "-q")
+    repo.write("raw/a.csv", "x\n1\n")
+    repo.write("raw/b/c.csv", "y\n2\n3\n")
+    repo.dvc("add", "-q", "raw")
+    repo.write(
+        "dvc.yaml",
+        "stages:\n  shard:\n    cmd: python -c \"import os; os.makedirs('shards', exist_ok=True); "
+        "open('shards/0.txt', 'w').write('zero'); open('shards/1.txt', 'w').write('one')\"\n"
+        "    deps: [raw]\n    outs: [shards]\n",
+    )
+    repo.dvc("repro", "-q")
+    before = repo.commit("pipeline")
+    lock_before = (repo.path / "dvc.lock").read_text()
+    raw_dir = next(line.split()[-1] for line in (repo.path / "raw.dvc").read_text().splitlines() if "md5:" in line)
+    shards_dir = lock_before.split("path: shards\n")[1].split("md5: ")[1].split("\n")[0]
+    assert raw_dir.endswith(".dir") and shards_dir.endswith(".dir")
+
+    repo.run(sys.executable, "-c", DUMP_WITH_FILES)
+    lock_after = (repo.path / "dvc.lock").read_text()
+    assert "files:" in lock_after and "relpath: 0.txt" in lock_after and shards_dir not in lock_after
+    assert "relpath: b/c.csv" in (repo.path / "raw.dvc").read_text()
+    after = repo.commit("locked as file lists (version-aware push)")
+
+    store = LineageStore.open(sqlite_url)
+    report = run_scan(store, [GitSource(repo.path)])[0]
+    assert report.error is None and report.gaps == []
+    for sha in (before, after):
+        made = {e.target for e in store.edges_from([f"data:md5:{shards_dir}"], [EdgeKind.GENERATED_BY])}
+        assert f"stage:va:shard@{sha}" in made
+        used = {e.target for e in store.edges_from([f"stage:va:shard@{sha}"], [EdgeKind.USED])}
+        assert used == {f"data:md5:{raw_dir}"}
+    shards = store.node(f"data:md5:{shards_dir}")
+    assert shards is not None and shards.properties["nfiles"] == 2 and shards.properties["size"] == 7
