@@ -15,8 +15,11 @@ from typing import Any
 
 import yaml
 
-# libyaml's loader is several times faster; both are safe loaders
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from explorer.yaml12 import Yaml12SafeLoader
+
+# DVC reads its files as YAML 1.2 (ruamel.yaml): `1e-05` is a float, `yes`/`on` are strings. A safe
+# loader on libyaml's fast parser when present
+_Loader: Any = Yaml12SafeLoader
 
 
 class DvcFormatError(Exception):
@@ -280,8 +283,8 @@ def fast_entry(section: str) -> dict[str, Any] | None:
 
 # --- the block mappings DVC writes for `cmd` and `params`, without YAML ------------------------------
 # A lock's `cmd` and `params` are a small block mapping of plain or simply quoted scalars. Reading
-# those by hand is ~10x faster than the YAML loader, but only values whose YAML 1.1 type is certain
-# are read here (what PyYAML's safe loader resolves them to); anything else returns None and the
+# those by hand is ~10x faster than the YAML loader, but only values whose YAML 1.2 type is certain
+# are read here (what DVC's YAML 1.2 reading resolves them to); anything else returns None and the
 # caller uses YAML, so this can only speed up, never change, a result.
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -289,9 +292,10 @@ _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
 # a plain scalar that YAML reads as a string: starts with a letter, `_` or `/` (so no number, date,
 # `~`, `<<`, `=` or indicator) and holds only characters with no meaning in a block plain scalar
 _PLAIN_STR = re.compile(r"[A-Za-z_/][A-Za-z0-9_./=,+\- ]*")
-_BOOLS = ("yes", "no", "true", "false", "on", "off")  # and their Capitalised and UPPER forms
+# YAML 1.2 booleans only, as DVC reads them: `yes`/`no`/`on`/`off` are strings (see explorer.yaml12)
+_BOOLS = ("true", "false")  # and their Capitalised and UPPER forms
 _WORDS: dict[str, Any] = {w: None for w in ("null", "Null", "NULL")} | {
-    form: word in ("true", "yes", "on") for word in _BOOLS for form in (word, word.capitalize(), word.upper())
+    form: word == "true" for word in _BOOLS for form in (word, word.capitalize(), word.upper())
 }
 
 
