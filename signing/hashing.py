@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -171,6 +171,27 @@ def normalize_ignore(path: str) -> str:
     """An ignore path as a clean relative POSIX path (``./a/b/`` -> ``a/b``)."""
     parts = [p for p in PurePosixPath(path.replace(os.sep, "/")).parts if p not in (".", "")]
     return "/".join(parts)
+
+
+def resolve_ignore_paths(model_path: Path, paths: Sequence[str | Path], cwd: Path | None = None) -> list[str]:
+    """``--ignore-paths`` as paths relative to the model root.
+
+    A path is taken relative to the current directory when that lands inside the model
+    (upstream's rule), else relative to the model root (where upstream silently drops it).
+    Paths outside the model are dropped: they could not be hashed anyway.
+    """
+    root = model_path.resolve()
+    here = cwd or Path.cwd()
+    out: list[str] = []
+    for raw in paths:
+        candidate = Path(raw)
+        for base in [candidate] if candidate.is_absolute() else [here / candidate, root / candidate]:
+            try:
+                out.append(normalize_ignore(base.resolve().relative_to(root).as_posix()))
+                break
+            except ValueError:
+                continue
+    return [p for p in dict.fromkeys(out) if p]
 
 
 def list_model_files(root: Path, options: HashingOptions) -> list[ModelFile]:

@@ -30,7 +30,7 @@ from explorer.progress import Progress
 from signing.bundle import Method, parse_bundle
 from signing.digest_cache import DigestCache
 from signing.errors import SigningError, SigningInputError
-from signing.hashing import GIT_PATHS, HashingOptions, hash_model, normalize_ignore
+from signing.hashing import GIT_PATHS, HashingOptions, hash_model, resolve_ignore_paths
 from signing.keys import check_validity, load_certificates, load_private_key
 from signing.statement import IN_TOTO_PAYLOAD_TYPE, statement_bytes
 
@@ -112,27 +112,6 @@ def default_signature_path(model_path: Path) -> Path:
     if model_path.is_dir():
         return model_path / DEFAULT_SIGNATURE_NAME
     return model_path.with_name(model_path.name + ".sig")
-
-
-def resolve_ignore_paths(model_path: Path, paths: Sequence[str | Path], cwd: Path | None = None) -> list[str]:
-    """``--ignore-paths`` as paths relative to the model root.
-
-    A path is taken relative to the current directory when that lands inside the model
-    (upstream's rule), else relative to the model root (where upstream silently drops it).
-    Paths outside the model are dropped: they could not be hashed anyway.
-    """
-    root = model_path.resolve()
-    here = cwd or Path.cwd()
-    out: list[str] = []
-    for raw in paths:
-        candidate = Path(raw)
-        for base in [candidate] if candidate.is_absolute() else [here / candidate, root / candidate]:
-            try:
-                out.append(normalize_ignore(base.resolve().relative_to(root).as_posix()))
-                break
-            except ValueError:
-                continue
-    return [p for p in dict.fromkeys(out) if p]
 
 
 def sign_model(

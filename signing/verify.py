@@ -44,7 +44,7 @@ from signing.bundle import (
 )
 from signing.digest_cache import DigestCache
 from signing.errors import SigningInputError, VerificationFailure
-from signing.hashing import HashingOptions, UnhashableEntry, hash_model, normalize_ignore
+from signing.hashing import HashingOptions, UnhashableEntry, hash_model, resolve_ignore_paths
 from signing.statement import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_TYPE
 
 # --- who may have signed ------------------------------------------------------------------------
@@ -450,7 +450,9 @@ def _check_model(
     result: VerificationResult,
     progress: Progress | None,
 ) -> None:
-    extra = [normalize_ignore(p) for p in ignore_paths]
+    # Like sign (and upstream's verify): a path relative to the current directory that lands in
+    # the model, else relative to the model. Upstream's own test scripts pass cwd-relative paths.
+    extra = resolve_ignore_paths(model_path, ignore_paths) if model_path.is_dir() else []
     inside = _relative_inside(signature_path, model_path)
     if inside is not None:
         extra.append(inside)

@@ -204,3 +204,27 @@ def test_mlprov_sharded_bundle_verifies_with_upstream_library(cli: Cli, model: P
     (model / "tokenizer.txt").write_text("changed\n")
     with pytest.raises(ValueError, match=r"tokenizer\.txt"):
         verifier.verify(model, model / "model.sig")
+
+
+def test_verify_ignore_paths_relative_to_the_current_directory(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upstream's test scripts verify its v1.0.1 fixtures with ``--ignore-paths ./MODEL/ignore-me``
+    from the model's parent folder (those bundles do not record the ignored paths). mlprov took the
+    path as relative to the model, so the file counted as extra and a valid signature failed."""
+    import model_signing
+
+    sig = tmp_path / "upstream.sig"
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).sign(model, sig)
+    (model / "ignore-me").write_text("added after signing\n")
+    monkeypatch.chdir(model.parent)
+
+    plain = cli.run("verify", model.name, "-s", sig, "--public-key", keys.public)
+    assert plain.exit_code == 1
+    assert "extra file 'ignore-me' is not covered by the signature" in plain.stderr
+    for given in (f"./{model.name}/ignore-me", "ignore-me", str(model / "ignore-me")):
+        result = cli.run(
+            "verify", model.name, "-s", sig, "--public-key", keys.public, "--ignore-paths", given, "--json"
+        )
+        assert result.exit_code == 0, (given, result.stderr)
+        assert json.loads(result.stdout)["files"] == 4
