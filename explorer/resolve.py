@@ -114,5 +114,6 @@ def _path_at_rev(store: LineageStore, ref: str) -> str:
         if store.node(node) is None:
             raise RefError(f"{ref}: {node} is tracked at {rev} but not in the store yet (run `mlprov scan`)")
         return node
-    raise RefError(f"{ref}: {reasons[0]}" if len(reasons) == 1 else f"{ref}: not tracked in any scanned repository",
-                   reasons)
+    if len(reasons) == 1:
+        raise RefError(f"{ref}: {reasons[0]}")  # the one reason is the message: not repeated as a candidate
+    raise RefError(f"{ref}: not tracked in any scanned repository", reasons)

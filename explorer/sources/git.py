@@ -570,7 +570,9 @@ def resolve_path_at(repo_path: Path, path: str, rev: str) -> tuple[str, HashedPa
     except GitError as exc:
         raise SourceError(str(exc)) from exc
     tracked, errors = tracked_paths_at(repo, sha)
-    wanted = posixpath.normpath(path)
+    # outs outside the repository (s3://, https://...) are kept as DVC wrote them; normpath would
+    # collapse their `//` and they would never be found
+    wanted = path if "://" in path else posixpath.normpath(path)
     hashed = tracked.get(wanted)
     if hashed is None:
         detail = f"; {errors[0]}" if errors else ""
