@@ -21,6 +21,9 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 from signing.errors import SigningInputError
 
 BUNDLE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle"
+# The OMS v1.0 predicate (defined here, not in signing.statement, which pulls in model_signing:
+# the scanner reads bundles through this module and must stay light).
+OMS_PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 # Fulcio's OIDC issuer extensions: v2 (DER UTF8String) and the deprecated v1 (raw bytes).
 _OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 _OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
@@ -58,9 +61,19 @@ class BundleInfo:
         return [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"])) for c in chain]
 
     @property
+    def _oms_v1(self) -> bool:
+        """Whether the statement is an OMS v1.0 one, whose single subject is the model.
+
+        model_signing 0.2 statements (predicate ``https://model_signing/Digests/v0.1``) list
+        every file as a subject: the first is a file, not the model's name.
+        """
+        statement = self.statement
+        return statement is not None and statement.get("predicateType") == OMS_PREDICATE_TYPE
+
+    @property
     def subject_name(self) -> str | None:
         """The model name the signer recorded (the OMS statement's subject)."""
-        if not self.statement:
+        if not self.statement or not self._oms_v1:
             return None
         subjects = self.statement.get("subject") or [{}]
         name = subjects[0].get("name")
@@ -68,7 +81,7 @@ class BundleInfo:
 
     @property
     def subject_digest(self) -> str | None:
-        if not self.statement:
+        if not self.statement or not self._oms_v1:
             return None
         subjects = self.statement.get("subject") or [{}]
         digest = subjects[0].get("digest", {}).get("sha256")

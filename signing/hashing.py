@@ -100,9 +100,20 @@ class HashingOptions:
         return cls(
             hash_type=str(params.get("hash_type", "sha256")),
             shard_size=int(params["shard_size"]) if method == "shards" else None,
-            allow_symlinks=bool(params.get("allow_symlinks", False)),
+            allow_symlinks=_flag(params.get("allow_symlinks", False), "allow_symlinks"),
             ignore_paths=tuple(dict.fromkeys([*ignores, *extra_ignores])),
         )
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A boolean serialization parameter. model_signing 0.2 payloads are read back (by upstream's
+    compat parser) with ``allow_symlinks`` as the *string* ``"false"``, which ``bool()`` takes
+    for True: symlinks would then be followed where the signer never allowed them."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise SigningInputError(f"the signature's {name} is {value!r}, not a boolean")
 
 
 @dataclass(frozen=True, slots=True)

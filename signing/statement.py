@@ -15,11 +15,11 @@ import hashlib
 import json
 from typing import Any
 
+from signing.bundle import OMS_PREDICATE_TYPE
 from signing.hashing import HashReport
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-OMS_PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 
 
 def model_statement(report: HashReport) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from model_signing import manifest as oms_manifest
@@ -311,13 +311,26 @@ def _envelope(info: BundleInfo) -> tuple[str, bytes, bytes]:
 
 
 def _check_dsse_signature(info: BundleInfo, public_key: ec.EllipticCurvePublicKey) -> tuple[str, bytes] | None:
-    """The verified (payload type, payload), or None when the signature does not verify."""
+    """The verified (payload type, payload), or None when the signature does not verify.
+
+    Signatures made by model_signing 0.2 (in production before 1.0, and still verified by upstream)
+    sign a buggy pre-authentication encoding: ``DSSEV1 … {payload!r}`` (the payload's Python
+    ``bytes`` repr) with SHA-256 whatever the curve. They are tried after the DSSE encoding fails,
+    as upstream does. This widens nothing: the repr is injective, so the signature still binds the
+    exact payload, and no DSSE encoding (``DSSEv1``, lower-case v) can be read as the legacy one.
+    """
     payload_type, payload, signature = _envelope(info)
-    try:
-        public_key.verify(signature, oms_pb.pae(payload), ec.ECDSA(oms_ec_key.get_ec_key_hash(public_key)))
-    except InvalidSignature:
-        return None
-    return payload_type, payload
+    curve_hash = oms_ec_key.get_ec_key_hash(public_key)
+    attempts = [(oms_pb.pae(payload), curve_hash), (oms_pb.pae_compat(payload), curve_hash)]
+    if not isinstance(curve_hash, hashes.SHA256):
+        attempts.append((oms_pb.pae_compat(payload), hashes.SHA256()))
+    for message, digest in attempts:
+        try:
+            public_key.verify(signature, message, ec.ECDSA(digest))
+        except InvalidSignature:
+            continue
+        return payload_type, payload
+    return None
 
 
 def _verify_with_keys(info: BundleInfo, signers: Sequence[KeySigner]) -> tuple[str, bytes]:
