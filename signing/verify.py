@@ -222,7 +222,9 @@ def _verified_manifest(
     if info.method is Method.SIGSTORE:
         payload_type, payload = _verify_keyless(info, usable, trust_config, None)  # type: ignore[arg-type]
     elif info.method is Method.KEY:
-        payload_type, payload = _verify_with_keys(info, usable)  # type: ignore[arg-type]
+        payload_type, payload, key_id = _verify_with_keys(info, usable)  # type: ignore[arg-type]
+        # Bundles from model_signing < 1.0.1 name no key (no hint): the verifying key names the signer.
+        result.identity = f"key:sha256:{key_id}"
     else:
         payload_type, payload = _verify_with_certificates(info, usable, result)  # type: ignore[arg-type]
     return _parse_payload(payload_type, payload)
@@ -333,20 +335,33 @@ def _check_dsse_signature(info: BundleInfo, public_key: ec.EllipticCurvePublicKe
     return None
 
 
-def _verify_with_keys(info: BundleInfo, signers: Sequence[KeySigner]) -> tuple[str, bytes]:
+def _verify_with_keys(info: BundleInfo, signers: Sequence[KeySigner]) -> tuple[str, bytes, str]:
+    """The verified (payload type, payload) and the sha256 key id of the key that verified it."""
     from signing.keys import load_public_key
 
+    tried: list[KeySigner] = []
     for signer in signers:
         key = load_public_key(signer.public_key)
         pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        if info.key_hint and info.key_hint != public_key_hint(pem):
+        key_id = public_key_hint(pem)
+        if info.key_hint and info.key_hint != key_id:
             continue
         verified = _check_dsse_signature(info, key)
         if verified is not None:
-            return verified
+            return (*verified, key_id)
+        if info.key_hint:  # the bundle names this very key: its signature cannot be wrong unless altered
+            raise VerificationFailure(
+                f"the signature does not verify with {signer.public_key}: the bundle or its payload was altered",
+                reason="bad-signature",
+            )
+        tried.append(signer)
+    if tried:
+        # Without a hint (bundles before model_signing 1.0.1) another key and an alteration look alike.
         raise VerificationFailure(
-            f"the signature does not verify with {signer.public_key}: the bundle or its payload was altered",
+            f"the signature does not verify with {' or '.join(str(s.public_key) for s in tried)}: "
+            "it was made with another key, or the bundle or its payload was altered (the bundle names no key)",
             reason="bad-signature",
+            hint="pass the public key that pairs with the signing key",
         )
     raise VerificationFailure(
         f"signed by key sha256:{info.key_hint}, not by {' or '.join(str(s.public_key) for s in signers)}",

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from model_signing._signing import sign_sigstore_pb as oms_pb
 
 from tests.signing.conftest import Cli
-from tests.signing.pki import Chain
+from tests.signing.pki import Chain, KeyPair, ec_key_pair
 
 IDENTITY = "release@example.com"
 
@@ -108,3 +108,41 @@ def test_v02_signature_does_not_allow_symlinks(
     result = cli.run("verify", model, "-s", legacy, "--cert-chain", chain.root, "--cert-identity", IDENTITY)
     assert result.exit_code == 1
     assert "'tokenizer.txt' is a symbolic link" in result.stderr
+
+
+def test_key_bundle_without_hint_names_the_verifying_key(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """model_signing 0.3 and 1.0.0 key bundles carry the PEM key but no ``hint`` (upstream's fixtures
+    ``v0.3.1-elliptic-key``, ``v1.0.0-elliptic-key``). mlprov reported them as signed "by None", and a
+    wrong key as "the bundle or its payload was altered"."""
+    import model_signing
+
+    sig = tmp_path / "model.sig"
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).sign(model, sig)
+    bundle = json.loads(sig.read_text())
+    pem = keys.public.read_bytes()
+    bundle["verificationMaterial"]["publicKey"] = {
+        "rawBytes": base64.b64encode(pem).decode(),
+        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+    }
+    sig.write_text(json.dumps(bundle))
+    model_signing.verifying.Config().use_elliptic_key_verifier(public_key=keys.public).verify(model, sig)
+    assert "older verification material format" in capsys.readouterr().out  # upstream's warning
+
+    key_id = hashlib.sha256(
+        serialization.load_pem_public_key(pem).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).hexdigest()
+    result = cli.run("verify", model, "-s", sig, "--public-key", keys.public)
+    assert result.exit_code == 0, result.stderr
+    assert f"4 files match the signature by key:sha256:{key_id} [key]" in result.stdout
+
+    other = ec_key_pair(tmp_path / "other", "other")
+    wrong = cli.run("verify", model, "-s", sig, "--public-key", other.public)
+    assert wrong.exit_code == 1
+    assert (
+        f"the signature does not verify with {other.public}: it was made with another key, "
+        "or the bundle or its payload was altered (the bundle names no key)"
+    ) in wrong.stderr
