@@ -12,12 +12,12 @@ import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from explorer.sources.mlflow_uri import local_path, redact
+from explorer.sources.mlflow_uri import is_http, local_path, redact
 
 # libyaml's safe loader when present: same safety, ~10x faster on 100s of MLmodel files
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -25,6 +25,10 @@ MLMODEL = "MLmodel"
 ENV_FILES = ("requirements.txt", "conda.yaml", "python_env.yaml")
 MAX_HASHED_BYTES = 4 << 30  # larger files are listed with their size but not hashed
 _TEXT_LIMIT = 1 << 20
+# ``mlflow server`` (with artifact serving, its default) hands out this scheme and keeps the files in
+# ``./mlartifacts`` where it runs
+SERVER_ARTIFACTS = "mlflow-artifacts:"
+SERVER_ARTIFACTS_DIR = "mlartifacts"
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ def read_model_files(location: str, tracking_uri: str) -> ModelFiles:
             found.read_from = str(moved)
             return found
         return _read_dir(local, location)
+    if location.startswith(SERVER_ARTIFACTS) and not is_http(tracking_uri):
+        return _served_artifacts(location, tracking_uri)
     try:
         fetched = _download(location, tracking_uri)
     except _DownloadError as exc:
@@ -66,21 +72,59 @@ def moved_store_path(recorded: Path, tracking_uri: str) -> Path | None:
     A file store records absolute artifact paths (``/home/alice/proj/mlruns/1/<run>/artifacts/model``);
     an ``mlruns`` committed to git and cloned elsewhere keeps them. The same tail under the store now
     being read (``<store>/1/<run>/artifacts/model``) is that artifact: experiment, run (or model) and
-    ``artifacts`` must all match, so an unrelated folder is never taken for it.
+    ``artifacts`` must all match, so an unrelated folder is never taken for it. A SQLite store cloned with
+    its artifact folder is looked up the same way under the database's folder (``<db folder>/mlruns/1/…``).
     """
-    root = local_path(tracking_uri)
-    if root is None or not root.is_dir():
+    root = store_folder(tracking_uri)
+    if root is None:
         return None
-    parts = recorded.parts
+    # a store logged on Windows records ``file:C:\\Users\\...\\mlruns/1``: its parts are split at both separators
+    parts = PurePosixPath(str(recorded).replace("\\", "/")).parts
     for start in range(1, len(parts) - 2):
         tail = parts[start:]
         # <experiment>/<run>/artifacts/... or, for MLflow 3 logged models, <experiment>/models/<m-id>/artifacts/...
-        if "artifacts" not in tail[2:4]:
+        # (under a SQLite store's folder the tail starts with its artifact root: mlruns/<experiment>/...)
+        if "artifacts" not in tail[2:5]:
             continue
         candidate = root.joinpath(*tail)
         if candidate.exists():
             return candidate
     return None
+
+
+def store_folder(tracking_uri: str) -> Path | None:
+    """The local folder an artifact root recorded elsewhere is looked for in: a file store itself, or the
+    folder holding a SQLite store (``mlflow ui --backend-store-uri sqlite:///mlflow.db`` keeps its
+    artifacts in ``./mlruns`` and ``mlflow server`` in ``./mlartifacts``, beside the database)."""
+    if tracking_uri.startswith("sqlite:///"):
+        db = Path(tracking_uri.removeprefix("sqlite:///"))
+        return db.parent if db.is_file() else None
+    root = local_path(tracking_uri)
+    return root if root is not None and root.is_dir() else None
+
+
+def _served_artifacts(location: str, tracking_uri: str) -> ModelFiles:
+    """A ``mlflow-artifacts:/…`` location read from a store that is not the server which served it.
+
+    Only a tracking server resolves that scheme (MLflow's client refuses it for any other tracking URI).
+    The server's default destination is ``./mlartifacts`` where it ran, usually beside its database: a
+    repository that commits ``mlflow.db`` commits it too. Read there when present, else say where to look.
+    """
+    root = store_folder(tracking_uri)
+    relative = location.removeprefix(SERVER_ARTIFACTS).lstrip("/")
+    where = redact(location)
+    if root is not None and relative:
+        for candidate in (root / SERVER_ARTIFACTS_DIR / relative, root.parent / SERVER_ARTIFACTS_DIR / relative):
+            if candidate.is_dir():
+                found = _read_dir(candidate, location)
+                found.read_from = str(candidate)
+                return found
+    looked = f" (not under {root / SERVER_ARTIFACTS_DIR} either)" if root is not None else ""
+    return ModelFiles(
+        problem=f"model files at {where} are kept by a tracking server's artifact store, which only the server "
+        f"serves{looked}: scan the tracking server (http://…) to read them",
+        problem_kind="missing_artifact",
+    )
 
 
 def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> ModelFiles:

@@ -18,6 +18,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,8 +162,20 @@ def _log(t: Tracking) -> None:
     client.set_terminated(client.create_run(gone, run_name="old").info.run_id)
     client.delete_experiment(gone)
     t.deleted_experiment_id = gone
-    mlflow.set_tracking_uri("")  # nothing later in the session logs here by accident
+    reset_mlflow_uris()  # nothing later in the session logs here by accident
+
+
+def reset_mlflow_uris() -> None:
+    """Forget the tracking and registry URIs a test set. ``mlflow.set_tracking_uri``/``set_registry_uri``
+    also export ``MLFLOW_TRACKING_URI``/``MLFLOW_REGISTRY_URI`` for subprocesses, and ``set_registry_uri("")``
+    leaves the variable as it was: a later subprocess (the BOM tests' training script) then registered
+    its model in this store, or failed on a tracking server stopped since."""
+    import mlflow
+
+    mlflow.set_tracking_uri("")
     mlflow.set_registry_uri("")
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        os.environ.pop(variable, None)
 
 
 def _local(uri: str) -> Path:
@@ -198,22 +211,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tracking: Tracking) -> Iterator[str]:
-    """A real ``mlflow server`` over the session's store, in its own process group, stopped as a group."""
+@contextmanager
+def running_server(backend_uri: str, artifacts: list[str], log_path: Path) -> Iterator[str]:
+    """A real ``mlflow server`` on ``backend_uri`` (``artifacts``: its artifact options), in its own
+    process group, stopped as a group; yields its URL once ``/health`` answers."""
     import requests
 
     port = free_port()
     exe = str(BIN / "mlflow") if (BIN / "mlflow").exists() else "mlflow"
-    log = (tracking.root / "server.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [
             exe,
             "server",
             "--backend-store-uri",
-            tracking.uri,
-            "--default-artifact-root",
-            (tracking.root / "mlartifacts").as_uri(),
+            backend_uri,
+            *artifacts,
             "--host",
             "127.0.0.1",
             "--port",
@@ -224,6 +237,7 @@ def mlflow_server(tracking: Tracking) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=log_path.parent,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -235,7 +249,7 @@ def mlflow_server(tracking: Tracking) -> Iterator[str]:
             except requests.RequestException:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mlflow server did not start: {(tracking.root / 'server.log').read_text()[-800:]}")
+                raise RuntimeError(f"mlflow server did not start: {log_path.read_text()[-800:]}")
             time.sleep(0.5)
         yield url
     finally:
@@ -246,6 +260,14 @@ def mlflow_server(tracking: Tracking) -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tracking: Tracking) -> Iterator[str]:
+    """A real ``mlflow server`` over the session's store."""
+    artifacts = ["--default-artifact-root", (tracking.root / "mlartifacts").as_uri()]
+    with running_server(tracking.uri, artifacts, tracking.root / "server.log") as url:
+        yield url
 
 
 def log_one_training(
@@ -281,6 +303,5 @@ def log_one_training(
                 )
             client.set_registered_model_alias(name, "champion", "1")
         finally:
-            mlflow.set_tracking_uri("")
-            mlflow.set_registry_uri("")
+            reset_mlflow_uris()
     return run.info.run_id, str(info.model_id)
