@@ -20,7 +20,13 @@ from explorer.memory import gc_paused
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
 from explorer.sources.mlflow_artifacts import ModelFiles, read_model_files
-from explorer.sources.mlflow_facts import FactsBuilder, experiments_by_id, model_id_of, version_model_gap
+from explorer.sources.mlflow_facts import (
+    FactsBuilder,
+    experiments_by_id,
+    model_id_of,
+    run_logged_models,
+    version_model_gap,
+)
 from explorer.sources.mlflow_records import (
     OPEN_RUN_STATES,
     LoggedModelRecord,
@@ -214,6 +220,7 @@ class _Scan:
                     break
                 for run in chunk:
                     builder.run(facts, run)
+                    self._run_models(facts, builder, run)
                     self._remember_run(run)
             yield self._batch(facts, full=full, first=first)
             facts, first = Facts(), False
@@ -267,6 +274,15 @@ class _Scan:
         if chunk:
             self.progress.advance(len(chunk))
             yield chunk
+
+    def _run_models(self, facts: Facts, builder: FactsBuilder, run: RunRecord) -> None:
+        """MLflow 2 models logged into the run's artifacts (not LoggedModels): read like a registered
+        MLflow 2 version's model, so an unregistered model is not lost."""
+        if not run.artifact_uri:
+            return
+        for entry in run_logged_models(run.tags):
+            location = f"{run.artifact_uri.rstrip('/')}/{entry['artifact_path'].strip('/')}"
+            builder.run_model(facts, run.run_id, entry, location, self.source.read_files(location))
 
     def _remember_run(self, run: RunRecord) -> None:
         self.cursor["runs"][run.run_id] = run.fingerprint

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from explorer.lineage import (
@@ -136,6 +137,10 @@ class FactsBuilder:
         if run.artifact_uri:
             props["artifact_uri"] = redact(run.artifact_uri)
         props["inputs"] = [self._input(facts, rid, run.run_id, d) for d in run.inputs] if run.inputs else []
+        if _LOG_MODEL_HISTORY in run.tags:
+            logged = [_history_summary(e) for e in run_logged_models(run.tags)]
+            if logged:
+                props["logged_models"] = logged
         label = f"{run.name or run.run_id[:12]} ({exp.name if exp else run.experiment_id})"
         facts.nodes.append(Node(rid, NodeKind.RUN, label, props))
         facts.edges.append(
@@ -286,6 +291,26 @@ class FactsBuilder:
             for bundle in files.signatures:
                 facts.extend(signature_facts(bundle, mid))
 
+    def run_model(self, facts: Facts, run: str, entry: dict[str, Any], location: str, files: ModelFiles) -> str | None:
+        """A model an MLflow 2 ``log_model`` wrote into run ``run``'s artifacts, listed in the run's
+        ``mlflow.log-model.history`` tag (MLflow 3 lists none of them as LoggedModels).
+
+        Known by its ``model_uuid``, like a registered MLflow 2 version's model. When its files are gone,
+        the tag's copy of the MLmodel (flavors, times, versions) still describes it and the gap says the
+        files are missing. A model from before ``model_uuid`` existed stays on the run (``logged_models``).
+        """
+        if files.mlmodel is None:  # missing or malformed: the gap says which, the tag's copy names the model
+            files = replace(files, mlmodel=entry)
+        mid = self.model_from_mlmodel(facts, location, files)
+        if mid is not None and not (files.mlmodel or {}).get("run_id"):
+            facts.link(
+                mid,
+                run_id(run),
+                EdgeKind.GENERATED_BY,
+                Evidence(SOURCE, f"{self.tracking_uri} run {run} tags.{_LOG_MODEL_HISTORY}", "model logged in the run"),
+            )
+        return mid
+
     def model_from_mlmodel(self, facts: Facts, location: str, files: ModelFiles) -> str | None:
         """An MLflow 2 style version (``runs:/…`` or a path): the model is known by its MLmodel ``model_uuid``."""
         uuid = (files.mlmodel or {}).get("model_uuid")
@@ -374,6 +399,41 @@ def version_model_gap(facts: Facts, mv: ModelVersionRecord, tracking_uri: str, d
             f"{tracking_uri} registered model {mv.name} version {mv.version} source",
         )
     )
+
+
+def run_logged_models(tags: dict[str, str]) -> list[dict[str, Any]]:
+    """The models a run's ``mlflow.log-model.history`` tag lists as logged into its own artifacts.
+
+    MLflow writes one entry (its MLmodel without signature and input example) per ``log_model``. Entries
+    with a ``model_id`` are MLflow 3 LoggedModels, which the store lists itself; a tag that is not a JSON
+    list of mappings (hand-edited, truncated) gives nothing rather than an error.
+    """
+    raw = tags.get(_LOG_MODEL_HISTORY)
+    if not raw:
+        return []
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        e
+        for e in entries
+        if isinstance(e, dict)
+        and isinstance(e.get("artifact_path"), str)
+        and e["artifact_path"].strip("/")
+        and isinstance(e.get("flavors"), dict)
+        and not e.get("model_id")
+    ]
+
+
+def _history_summary(entry: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"artifact_path": entry["artifact_path"], "flavors": sorted(map(str, entry["flavors"]))}
+    for key in ("model_uuid", "utc_time_created", "mlflow_version"):
+        if entry.get(key) is not None:
+            out[key] = str(entry[key])
+    return out
 
 
 def _json(value: str | None) -> Any:
