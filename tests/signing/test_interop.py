@@ -228,3 +228,32 @@ def test_verify_ignore_paths_relative_to_the_current_directory(
         )
         assert result.exit_code == 0, (given, result.stderr)
         assert json.loads(result.stdout)["files"] == 4
+
+
+def test_sharded_bundles_of_a_model_with_an_empty_file_verify(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path
+) -> None:
+    """The shards serialization records no resource for an empty file (``__init__.py``, a
+    ``.keep``): mlprov reported it as an extra file, for upstream's sharded bundles and its own."""
+    import model_signing
+
+    (model / "empty.txt").write_bytes(b"")
+    sig = tmp_path / "upstream-sharded.sig"
+    hashing = model_signing.hashing.Config().use_shard_serialization(shard_size=65536)
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).set_hashing_config(hashing).sign(
+        model, sig
+    )
+    payload = json.loads(sig.read_text())["dsseEnvelope"]["payload"]
+    resources = [r["name"] for r in json.loads(base64.b64decode(payload))["predicate"]["resources"]]
+    assert not any(name.startswith("empty.txt") for name in resources)
+    upstream_signed = cli.run("verify", model, "-s", sig, "--public-key", keys.public, "--json")
+    assert upstream_signed.exit_code == 0, upstream_signed.stderr
+    assert json.loads(upstream_signed.stdout)["files"] == 5
+
+    assert cli.run("sign", model, "--private-key", keys.private, "--shard-size", "65536").exit_code == 0
+    own = cli.run("verify", model, "--public-key", keys.public)
+    assert own.exit_code == 0, own.stderr
+    (model / "empty.txt").write_text("not empty any more\n")
+    changed = cli.run("verify", model, "--public-key", keys.public)
+    assert changed.exit_code == 1
+    assert "extra file 'empty.txt' is not covered by the signature" in changed.stderr
