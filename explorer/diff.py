@@ -6,12 +6,13 @@ node's ``repo_path``). No presentation here: the CLI and the explorer render :cl
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from explorer.dvcformat import DvcFormatError, HashedPath, LockedStage, parse_dvcfile, parse_lock
+from explorer.dvcformat import DvcFormatError, HashedPath, LockedStage, parse_dvcfile, parse_lock, stage_wdirs
 from explorer.gitio import GitError, GitRepo
 from explorer.lineage import EdgeKind, Node, NodeKind, data_id, run_id
 from explorer.store import LineageStore
@@ -191,7 +192,8 @@ def _locked_at(commit: Node) -> list[LockedStage] | None:
     try:
         repo = GitRepo(Path(str(path)))
         files = [p for p in repo.list_files(str(sha)) if p.endswith(("dvc.lock", ".dvc"))]
-        blobs = repo.read_blobs(f"{sha}:{p}" for p in files)
+        yamls = [posixpath.join(posixpath.dirname(p), "dvc.yaml") for p in files if p.endswith("dvc.lock")]
+        blobs = repo.read_blobs(f"{sha}:{p}" for p in files + yamls)
     except GitError:
         return None
     stages: list[LockedStage] = []
@@ -200,7 +202,14 @@ def _locked_at(commit: Node) -> list[LockedStage] | None:
         if text is None:
             continue
         try:
-            stages.extend(parse_lock(text, file).values() if file.endswith("dvc.lock") else [parse_dvcfile(text, file)])
+            if file.endswith("dvc.lock"):
+                # locked paths are relative to each stage's wdir, which only the dvc.yaml beside it holds
+                yaml_path = posixpath.join(posixpath.dirname(file), "dvc.yaml")
+                yaml_text = blobs.get(f"{sha}:{yaml_path}")
+                wdirs = stage_wdirs(yaml_text, yaml_path)[0] if yaml_text is not None else {}
+                stages.extend(parse_lock(text, file, wdirs).values())
+            else:
+                stages.append(parse_dvcfile(text, file))
         except DvcFormatError:
             continue
     return stages

@@ -10,6 +10,7 @@ import hashlib
 import json
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ class LockedStage:
     raw: Any = None  # the lock entry as written, to tell whether it changed
     frozen: bool = False
     imported: dict[str, Any] | None = None
+    wdir: str | None = None  # the stage's `wdir` in dvc.yaml: its locked paths are relative to it
 
 
 def load_yaml(text: bytes | str, what: str) -> Any:
@@ -132,8 +134,11 @@ def tree_digest(files: list[Any]) -> tuple[str, int | None, int] | None:
     return hashlib.md5(text, usedforsecurity=False).hexdigest() + ".dir", size, len(listing)
 
 
-def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:
-    """Stages of a ``dvc.lock`` (schema 2.0, or the DVC 1 layout without ``schema``)."""
+def parse_lock(text: bytes | str, lock_path: str, wdirs: Mapping[str, str] | None = None) -> dict[str, LockedStage]:
+    """Stages of a ``dvc.lock`` (schema 2.0, or the DVC 1 layout without ``schema``).
+
+    ``wdirs``: each stage's ``wdir`` from the ``dvc.yaml`` beside the lock (:func:`stage_wdirs`).
+    """
     doc = load_yaml(text, lock_path)
     if doc is None:
         return {}
@@ -144,23 +149,29 @@ def parse_lock(text: bytes | str, lock_path: str) -> dict[str, LockedStage]:
         return {}
     if not isinstance(stages, dict):
         raise DvcFormatError(f"{lock_path}: 'stages' is not a mapping")
-    return {stage.name: stage for stage in (locked_stage(n, e, lock_path) for n, e in stages.items())}
+    return {stage.name: stage for stage in (locked_stage(n, e, lock_path, wdirs) for n, e in stages.items())}
 
 
-def locked_stage(name: str, entry: Any, lock_path: str) -> LockedStage:
+def locked_stage(name: str, entry: Any, lock_path: str, wdirs: Mapping[str, str] | None = None) -> LockedStage:
     """One stage's lock entry (a mapping as YAML would load it) as a :class:`LockedStage`."""
-    base_dir = posixpath.dirname(lock_path)
-    prefix = f"{base_dir}/" if base_dir else ""
+    lock_dir = posixpath.dirname(lock_path)
+    prefix = f"{lock_dir}/" if lock_dir else ""
+    # DVC writes a stage's paths relative to its `wdir` (dvc.yaml's folder unless set); a foreach or
+    # matrix stage `name@key` takes the wdir of `name`
+    wdir = (wdirs or {}).get(str(name).partition("@")[0])
+    base_dir = _join(lock_dir, wdir) if wdir else lock_dir
+    base_dir = "" if base_dir == "." else base_dir
     where = f"{lock_path} stage {name}"
     if not isinstance(entry, dict):
         raise DvcFormatError(f"{where}: expected a mapping")
     stage = LockedStage(
         name=f"{prefix}{name}",
-        dvcfile=posixpath.join(base_dir, "dvc.yaml") if base_dir else "dvc.yaml",
+        dvcfile=posixpath.join(lock_dir, "dvc.yaml") if lock_dir else "dvc.yaml",
         cmd=entry.get("cmd"),
         params=entry.get("params") or {},
         raw=entry,
         frozen=bool(entry.get("frozen", False)),
+        wdir=wdir,
     )
     if not isinstance(stage.params, dict):
         raise DvcFormatError(f"{where}: 'params' is not a mapping")
@@ -209,7 +220,9 @@ def split_lock(text: bytes | str) -> dict[str, str] | None:
     return sections
 
 
-def parse_lock_sections(sections: dict[str, str], names: list[str], lock_path: str) -> dict[str, LockedStage]:
+def parse_lock_sections(
+    sections: dict[str, str], names: list[str], lock_path: str, wdirs: Mapping[str, str] | None = None
+) -> dict[str, LockedStage]:
     """Parse only some stages of a lock cut by :func:`split_lock`."""
     out: dict[str, LockedStage] = {}
     slow: list[str] = []
@@ -218,11 +231,11 @@ def parse_lock_sections(sections: dict[str, str], names: list[str], lock_path: s
         if entry is None:
             slow.append(name)
         else:
-            stage = locked_stage(name, entry, lock_path)
+            stage = locked_stage(name, entry, lock_path, wdirs)
             out[stage.name] = stage
     if slow:
         body = "\n".join(sections[n] for n in slow)
-        out.update(parse_lock(f"schema: '2.0'\nstages:\n{body}\n", lock_path))
+        out.update(parse_lock(f"schema: '2.0'\nstages:\n{body}\n", lock_path, wdirs))
     return out
 
 
@@ -367,6 +380,10 @@ def parse_dvcfile(text: bytes | str, path: str) -> LockedStage:
     if not isinstance(doc, dict):
         raise DvcFormatError(f"{path}: expected a mapping at the top level")
     base_dir = posixpath.dirname(path)
+    wdir = doc.get("wdir")
+    if isinstance(wdir, str) and wdir not in ("", "."):
+        base_dir = _join(base_dir, wdir)  # DVC 0.x wrote `wdir:` in .dvc files: outs are relative to it
+        base_dir = "" if base_dir == "." else base_dir
     outs_raw = doc.get("outs") or []
     if not isinstance(outs_raw, list):
         raise DvcFormatError(f"{path}: 'outs' is not a list")
@@ -457,3 +474,41 @@ def check_dvc_yaml(text: bytes | str, path: str) -> None:
 def is_dvc_path(path: str) -> bool:
     base = posixpath.basename(path)
     return base in ("dvc.lock", "dvc.yaml") or (base.endswith(".dvc") and base != ".dvc")
+
+
+def stage_wdirs(text: bytes | str, dvc_yaml_path: str) -> tuple[dict[str, str], list[str]]:
+    """Each stage's ``wdir`` in a ``dvc.yaml``, as written (relative to the file's folder).
+
+    DVC locks a stage's deps and outs relative to its ``wdir``, which only ``dvc.yaml`` holds: the
+    lock beside it cannot be read right without it. Returns the wdirs, and a one-line reason for
+    each wdir that is a template (``${...}`` is never evaluated). A ``dvc.yaml`` that cannot be read
+    gives none: its own gap says why.
+    """
+    if (b"wdir" not in text) if isinstance(text, bytes) else ("wdir" not in text):
+        return {}, []  # most dvc.yaml files: no YAML parse needed
+    try:
+        doc = load_yaml(text, dvc_yaml_path)
+    except DvcFormatError:
+        return {}, []
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    if not isinstance(stages, dict):
+        return {}, []
+    wdirs: dict[str, str] = {}
+    problems: list[str] = []
+    for name, body in stages.items():
+        if not isinstance(body, dict):
+            continue
+        wdir = body.get("wdir")
+        if wdir is None and isinstance(body.get("do"), dict):
+            wdir = body["do"].get("wdir")  # foreach stages declare it in their `do` template
+        if wdir is None or str(wdir) in ("", "."):
+            continue
+        if "${" in str(wdir):
+            folder = posixpath.dirname(dvc_yaml_path) or "the repository root"
+            problems.append(
+                f"{dvc_yaml_path} stage {name}: wdir {wdir} is a template (never evaluated): "
+                f"its locked paths are read relative to {folder}"
+            )
+            continue
+        wdirs[str(name)] = str(wdir)
+    return wdirs, problems

@@ -29,6 +29,7 @@ from explorer.dvcformat import (
     parse_lock,
     parse_lock_sections,
     split_lock,
+    stage_wdirs,
 )
 from explorer.gitio import NULL_SHA, CommitRecord, GitError, GitRepo, RefRecord
 from explorer.lineage import (
@@ -168,7 +169,9 @@ class _HistoryScan:
         self.name = repo.name
         self.progress = progress
         self.remote = repo.remote_url()
-        self._cache: dict[tuple[str, str], _Parsed] = {}
+        self._cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], _Parsed] = {}
+        self._yamls: dict[str, bytes | None] = {}  # `sha:dir/dvc.yaml` beside each changed lock, for stage wdirs
+        self._wdirs: dict[bytes, tuple[dict[str, str], list[str]]] = {}
         self._sections: dict[str, dict[str, str] | None] = {}
         self._blobs: dict[str, bytes | None] = {}
         self._data_ids: dict[HashedPath, str] = {}  # data versions added to this scan's (one) Facts
@@ -178,16 +181,20 @@ class _HistoryScan:
     def commits(self, commits: list[CommitRecord]) -> Facts:
         facts = Facts()
         wanted: list[str] = []
+        yamls: list[str] = []
         for commit in commits:
             for change in commit.changes:
                 if not is_dvc_path(change.path):
                     continue
                 if change.new_blob != NULL_SHA:
                     wanted.append(change.new_blob)
+                    if change.path.endswith("dvc.lock"):
+                        yamls.append(f"{commit.sha}:{_beside(change.path)}")
                 if change.old_blob != NULL_SHA and change.path.endswith("dvc.lock"):
                     wanted.append(change.old_blob)
         self.progress.start(f"read {len(set(wanted))} DVC files", None)
         self._blobs = self.repo.read_blobs(wanted)
+        self._yamls = self.repo.read_blobs(yamls)
         self.progress.start(f"scan {len(commits)} commits of {self.name}", len(commits))
         for commit in commits:
             self._commit(facts, commit)
@@ -221,8 +228,18 @@ class _HistoryScan:
                 Evidence("git", f"{self.name}@{c.sha}^{i + 1}", "commit parent"),
             )
 
-    def _parse(self, blob: str, path: str) -> _Parsed:
-        key = (blob, path)
+    def _wdirs_at(self, sha: str, lock_path: str) -> tuple[dict[str, str], list[str]]:
+        """The stage wdirs of the dvc.yaml beside a lock at a commit (paths in the lock are relative to them)."""
+        text = self._yamls.get(f"{sha}:{_beside(lock_path)}")
+        if text is None:
+            return {}, []
+        found = self._wdirs.get(text)
+        if found is None:
+            found = self._wdirs[text] = stage_wdirs(text, _beside(lock_path))
+        return found
+
+    def _parse(self, blob: str, path: str, wdirs: dict[str, str] | None = None) -> _Parsed:
+        key = (blob, path, tuple(sorted((wdirs or {}).items())))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -232,7 +249,7 @@ class _HistoryScan:
         else:
             try:
                 if path.endswith("dvc.lock"):
-                    parsed = _Parsed(parse_lock(text, path), None)
+                    parsed = _Parsed(parse_lock(text, path, wdirs), None)
                 elif path.endswith("dvc.yaml"):
                     check_dvc_yaml(text, path)
                     parsed = _Parsed({}, None)
@@ -250,7 +267,9 @@ class _HistoryScan:
             self._sections[blob] = split_lock(text) if text is not None else None
         return self._sections[blob]
 
-    def _changed_lock_stages(self, path: str, old_blob: str, new_blob: str) -> dict[str, LockedStage] | None:
+    def _changed_lock_stages(
+        self, path: str, old_blob: str, new_blob: str, wdirs: dict[str, str]
+    ) -> dict[str, LockedStage] | None:
         """The stages whose lock text differs from the parent's, parsing only those; None: can't tell."""
         new = self._split(new_blob)
         old = self._split(old_blob) if old_blob != NULL_SHA else {}
@@ -260,18 +279,23 @@ class _HistoryScan:
         if not changed:
             return {}
         try:
-            return parse_lock_sections(new, changed, path)
+            return parse_lock_sections(new, changed, path, wdirs)
         except DvcFormatError:
             return None  # parse the whole file below, which names the error precisely
 
     def _dvc_change(self, facts: Facts, c: CommitRecord, path: str, old_blob: str, new_blob: str) -> None:
+        wdirs: dict[str, str] = {}
         if path.endswith("dvc.lock"):
-            quick = self._changed_lock_stages(path, old_blob, new_blob)
+            wdirs, problems = self._wdirs_at(c.sha, path)
+            for problem in problems:
+                where = f"{self.name}@{c.sha}:{_beside(path)}"
+                facts.gap(Gap(commit_id(c.sha), "unresolved_wdir", f"{problem} (at commit {c.sha[:12]})", where))
+            quick = self._changed_lock_stages(path, old_blob, new_blob, wdirs)
             if quick is not None:
                 for stage in quick.values():
                     self._stage(facts, c.sha, path, stage)
                 return
-        new = self._parse(new_blob, path)
+        new = self._parse(new_blob, path, wdirs)
         if new.error is not None or new.stages is None:
             facts.gap(
                 Gap(
@@ -309,6 +333,8 @@ class _HistoryScan:
         }
         if stage.frozen:
             props["frozen"] = True
+        if stage.wdir:
+            props["wdir"] = stage.wdir
         if stage.imported:
             props["import"] = stage.imported
         label = f"{stage.name} @ {sha[:8]}"
@@ -515,6 +541,11 @@ def _semver_key(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in nums[:3])
 
 
+def _beside(lock_path: str) -> str:
+    """The dvc.yaml a dvc.lock belongs to: the one in the same folder."""
+    return posixpath.join(posixpath.dirname(lock_path), "dvc.yaml")
+
+
 def _data_node_id(hashed: HashedPath) -> str:
     return data_id(hashed.algorithm, hashed.digest)
 
@@ -525,7 +556,8 @@ def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], li
     Returns the paths and the one-line reasons for DVC files that could not be read.
     """
     files = [p for p in repo.list_files(sha) if p.endswith("dvc.lock") or (p.endswith(".dvc") and is_dvc_path(p))]
-    blobs = repo.read_blobs([f"{sha}:{p}" for p in files])
+    yamls = [_beside(p) for p in files if p.endswith("dvc.lock")]
+    blobs = repo.read_blobs([f"{sha}:{p}" for p in files + yamls])
     tracked: dict[str, HashedPath] = {}
     errors: list[str] = []
     for path in files:
@@ -533,7 +565,12 @@ def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], li
         if text is None:
             continue
         try:
-            stages = parse_lock(text, path) if path.endswith("dvc.lock") else {path: parse_dvcfile(text, path)}
+            if path.endswith("dvc.lock"):
+                yaml_text = blobs.get(f"{sha}:{_beside(path)}")
+                wdirs = stage_wdirs(yaml_text, _beside(path))[0] if yaml_text is not None else {}
+                stages = parse_lock(text, path, wdirs)
+            else:
+                stages = {path: parse_dvcfile(text, path)}
         except DvcFormatError as exc:
             errors.append(str(exc))
             continue
