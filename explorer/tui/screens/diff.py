@@ -121,7 +121,14 @@ class DiffScreen(ExplorerScreen):
         for index, section in enumerate(event.sections):
             table: DataTable[Text] = DataTable(id=f"diff-section-{index}", cursor_type="row", zebra_stripes=True)
             widgets.extend(
-                [Label(Text(f"{section.title} ({len(section.rows)})", style="bold"), classes="section-title"), table]
+                [
+                    Label(
+                        Text(f"{section.title} ({len(section.rows)})", style="bold"),
+                        id=f"diff-title-{index}",
+                        classes="section-title",
+                    ),
+                    table,
+                ]
             )
         await box.mount_all(widgets)
         for index, section in enumerate(event.sections):
@@ -132,7 +139,12 @@ class DiffScreen(ExplorerScreen):
                 table.add_row(*(Text(clip(cell, CELL)) for cell in row))
         changed = [i for i, section in enumerate(event.sections) if section.rows]
         if changed:
-            self.query_one(f"#diff-section-{changed[0]}", DataTable).focus()
+            first = changed[0]
+            # Focus alone would scroll to the table wherever the layout of the new tables has got to
+            # (a different picture run to run); once they are laid out, show the section from its title.
+            self.query_one(f"#diff-section-{first}", DataTable).focus(scroll_visible=False)
+            title = self.query_one(f"#diff-title-{first}", Label)
+            self.call_after_refresh(box.scroll_to_widget, title, animate=False, top=True)
 
     @on(DataTable.RowSelected)
     def _show_row(self, event: DataTable.RowSelected) -> None:
