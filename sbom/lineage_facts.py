@@ -140,7 +140,10 @@ class _Collector:
         location = mp.get("artifact_location")
         if isinstance(location, str) and location:
             facts.artifact_location = location
-            self._artifact_files(facts, location)
+            # the scan found the files elsewhere (a store cloned from another machine, a server's
+            # mlartifacts/ beside its database): hash them there; the recorded location stays the evidence
+            read_from = mp.get("artifact_read_from")
+            self._artifact_files(facts, read_from if isinstance(read_from, str) and read_from else location)
 
     def _artifact_files(self, facts: MLModelFacts, location: str) -> None:
         path = local_path(location)

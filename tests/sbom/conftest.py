@@ -63,9 +63,15 @@ _TRAIN = textwrap.dedent(
 def logged_model(tmp_path_factory: pytest.TempPathFactory) -> LoggedModel:
     """An sklearn model trained, logged and registered by real MLflow (in a subprocess: MLflow's
     import and its logging stay out of the test process)."""
-    root = tmp_path_factory.mktemp("mlflow")
+    return log_model_into(tmp_path_factory.mktemp("mlflow"))
+
+
+def log_model_into(root: Path) -> LoggedModel:
+    """Train and register the iris model with real MLflow into ``root/mlflow.db`` (artifacts under ``root``)."""
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    env = {**os.environ, "MLFLOW_ARTIFACT_ROOT": str(root / "artifacts")}
+    # the script names its store; URIs another test exported to the environment must not redirect its registry
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    env = {**inherited, "MLFLOW_ARTIFACT_ROOT": str(root / "artifacts")}
     done = subprocess.run(
         [sys.executable, "-c", _TRAIN, uri], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )
