@@ -137,7 +137,12 @@ def sign_model(
         raise SigningInputError(f"model path {model_path} does not exist")
     target = signature_path or default_signature_path(model_path)
     signer = _prepare(method)  # check keys and tokens before spending minutes hashing
-    ignores = resolve_ignore_paths(model_path, [*ignore_paths, target]) if model_path.is_dir() else []
+    ignores = resolve_ignore_paths(model_path, ignore_paths) if model_path.is_dir() else []
+    if model_path.is_dir() and target.resolve().is_relative_to(model_path.resolve()):
+        # the signature is written where it is asked (relative to the current directory): it is
+        # excluded from hashing only when that lands inside the model, never read as model-relative
+        inside = resolve_ignore_paths(model_path, [target.resolve()])
+        ignores.extend(p for p in inside if p not in ignores)
     if model_path.is_dir() and ignore_git_paths:
         ignores.extend(p for p in GIT_PATHS if p not in ignores)
     options = HashingOptions(shard_size=shard_size, allow_symlinks=allow_symlinks, ignore_paths=tuple(ignores))

@@ -308,3 +308,27 @@ def test_signing_never_imports_textual() -> None:
         "sys.exit(1 if 'textual' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_signature_written_outside_the_model_is_not_recorded_as_an_ignored_model_path(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-o up/x.sig` is relative to the current directory; it used to be read model-relative too, so the
+    bundle recorded `up/x.sig` as ignored and a file put there in the model later passed unverified."""
+    import base64
+
+    (tmp_path / "up").mkdir()
+    monkeypatch.chdir(tmp_path)
+    signed = cli.run("sign", model, "--private-key", keys.private, "-o", "up/x.sig")
+    assert signed.exit_code == 0, signed.stderr
+    payload = json.loads((tmp_path / "up" / "x.sig").read_text())["dsseEnvelope"]["payload"]
+    serialization = json.loads(base64.b64decode(payload))["predicate"]["serialization"]
+    assert "up/x.sig" not in serialization.get("ignore_paths", [])
+    (model / "up").mkdir()
+    (model / "up" / "x.sig").write_text("slipped in after signing")
+    verified = cli.run("verify", model, "--signature", tmp_path / "up" / "x.sig", "--public-key", keys.public)
+    assert verified.exit_code == 1 and "up/x.sig" in verified.stdout + verified.stderr
+
+    inside = cli.run("sign", model, "--private-key", keys.private, "-o", model / "up" / "x.sig")
+    assert inside.exit_code == 0, inside.stderr
+    assert cli.run("verify", model, "--signature", model / "up" / "x.sig", "--public-key", keys.public).exit_code == 0
