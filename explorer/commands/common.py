@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any, NoReturn
 
@@ -38,4 +39,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, sort_keys=False, default=str))
+    """``--json`` output: standard JSON, which has no NaN or Infinity (a locked `.nan` param, a NaN
+    metric); those are written as null, as JavaScript's JSON does, so jq and strict readers accept it."""
+    click.echo(json.dumps(_finite(document), indent=2, sort_keys=False, default=str, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

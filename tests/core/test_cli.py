@@ -97,3 +97,33 @@ def test_unreadable_store_exit_2(tmp_path: Path) -> None:
 def test_nothing_to_scan_exit_2(tmp_path: Path) -> None:
     result = mlprov("scan", cwd=tmp_path)
     assert result.returncode == 2 and "nothing to scan" in result.stderr
+
+
+def test_json_output_is_standard_json_for_non_finite_params(tmp_path: Path) -> None:
+    """A param DVC locked as `.nan`/`.inf` (real dvc writes them so) must not make `--json` unreadable
+    for strict readers (jq): standard JSON has no NaN or Infinity, so they are null."""
+
+    def strict(text: str) -> object:
+        def refuse(constant: str) -> object:
+            raise ValueError(f"not standard JSON: {constant}")
+
+        return json.loads(text, parse_constant=refuse)
+
+    repo = Repo(tmp_path / "nan")
+    repo.dvc("init", "-q")
+    repo.write("params.yaml", "train:\n  lr: .nan\n  clip: .inf\n  epochs: 3\n")
+    repo.write(
+        "dvc.yaml", "stages:\n  fit:\n    cmd: echo fit > out.txt\n    params: [train]\n    outs: [out.txt]\n"
+    )
+    repo.dvc("repro", "-q")
+    assert "lr: .nan" in (repo.path / "dvc.lock").read_text()
+    sha = repo.commit("nan params")
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    scan = mlprov("--db", db, "scan", "--git", str(repo.path), "--json", cwd=tmp_path)
+    assert scan.returncode == 0, scan.stderr
+    shown = mlprov("--db", db, "show", f"stage:nan:fit@{sha}", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    doc = strict(shown.stdout)
+    assert isinstance(doc, dict)
+    params = json.dumps(doc)
+    assert '"lr": null' in params and '"clip": null' in params and '"epochs": 3' in params
