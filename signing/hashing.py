@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import blake3
 from model_signing import manifest as oms_manifest
 from model_signing._hashing import hashing as oms_hashing
 
@@ -28,10 +29,11 @@ from signing.errors import SigningInputError
 
 # What upstream ignores by default when hashing a directory.
 GIT_PATHS: tuple[str, ...] = (".git", ".gitattributes", ".github", ".gitignore")
-# Manifest ``hash_type`` -> hashlib name, which is also the digest name upstream records
-# (``memory.BLAKE2.digest_name`` is "blake2b"). blake3 is rare in OMS bundles and would need no
-# sharding; it is refused with a clear message rather than half-supported.
-HASH_TYPES: dict[str, str] = {"sha256": "sha256", "blake2": "blake2b"}
+# Manifest ``hash_type`` -> the digest name upstream records per resource, which is also the
+# hashlib name (``memory.BLAKE2.digest_name`` is "blake2b"); blake3 is the `blake3` package (a
+# dependency of model_signing). Upstream 1.1 writes `blake2b` as the hash_type of its blake2
+# signatures (and then refuses them): the same hash, so it is read as blake2.
+HASH_TYPES: dict[str, str] = {"sha256": "sha256", "blake2": "blake2b", "blake2b": "blake2b", "blake3": "blake3"}
 
 _READ_SIZE = 1 << 20  # 1 MiB reads: big enough to amortise syscalls, small enough to stay in L2.
 _BATCH_BYTES = 32 << 20  # small files are grouped into tasks of about this many bytes...
@@ -384,8 +386,12 @@ def _run(
             yield from done
 
 
+def _new_hasher(algorithm: str) -> Any:
+    return blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
+
+
 def _digest(path: str, unit: _Unit, algorithm: str, buffer: bytearray) -> str:
-    hasher = hashlib.new(algorithm)
+    hasher = _new_hasher(algorithm)
     view = memoryview(buffer)
     remaining = None if unit.end is None else unit.end - unit.start
     with open(path, "rb", buffering=0) as fh:

@@ -257,3 +257,30 @@ def test_sharded_bundles_of_a_model_with_an_empty_file_verify(
     changed = cli.run("verify", model, "--public-key", keys.public)
     assert changed.exit_code == 1
     assert "extra file 'empty.txt' is not covered by the signature" in changed.stderr
+
+
+@pytest.mark.parametrize("algorithm", ["blake3", "blake2"])
+def test_upstream_blake_bundles_verify_with_mlprov(
+    cli: Cli, model: Path, keys: KeyPair, tmp_path: Path, algorithm: str
+) -> None:
+    """Upstream signs with blake3 or blake2 on request; mlprov refused both as unsupported hash types
+    (and upstream 1.1 records blake2 as `blake2b`, a name its own verifier then refuses)."""
+    import model_signing
+
+    sig = tmp_path / f"{algorithm}.sig"
+    hashing = model_signing.hashing.Config().use_file_serialization(hashing_algorithm=algorithm)  # type: ignore[arg-type]
+    model_signing.signing.Config().use_elliptic_key_signer(private_key=keys.private).set_hashing_config(hashing).sign(
+        model, sig
+    )
+    payload = json.loads(base64.b64decode(json.loads(sig.read_text())["dsseEnvelope"]["payload"]))
+    recorded = payload["predicate"]["serialization"]["hash_type"]
+    assert recorded in ({"blake3"} if algorithm == "blake3" else {"blake2", "blake2b"})
+    digest_name = "blake3" if algorithm == "blake3" else "blake2b"
+    assert {r["algorithm"] for r in payload["predicate"]["resources"]} == {digest_name}
+    ok = cli.run("verify", model, "-s", sig, "--public-key", keys.public, "--json")
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(ok.stdout)["files"] == 4
+    (model / "weights" / "shard-00001.bin").write_bytes(b"changed")
+    bad = cli.run("verify", model, "-s", sig, "--public-key", keys.public)
+    assert bad.exit_code == 1
+    assert "'weights/shard-00001.bin' differs from the signed digest" in bad.stderr
