@@ -386,12 +386,12 @@ def _run(
             yield from done
 
 
-def _new_hasher(algorithm: str) -> Any:
+def _new_hasher(algorithm: str) -> hashlib._Hash | blake3.blake3:
     return blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
 
 
 def _digest(path: str, unit: _Unit, algorithm: str, buffer: bytearray) -> str:
-    hasher = _new_hasher(algorithm)
+    hasher: hashlib._Hash | blake3.blake3 = _new_hasher(algorithm)
     view = memoryview(buffer)
     remaining = None if unit.end is None else unit.end - unit.start
     with open(path, "rb", buffering=0) as fh:
