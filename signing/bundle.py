@@ -126,9 +126,13 @@ def parse_bundle(path: Path, raw: bytes) -> BundleInfo:
         if "certificate" in material:
             leaf = x509.load_der_x509_certificate(base64.b64decode(material["certificate"]["rawBytes"]))
         elif "x509CertificateChain" in material:
-            first = material["x509CertificateChain"]["certificates"][0]
-            leaf = x509.load_der_x509_certificate(base64.b64decode(first["rawBytes"]))
-    except (KeyError, IndexError, ValueError) as exc:
+            chain = material["x509CertificateChain"].get("certificates") or []
+            if not chain:
+                raise SigningInputError(f"{path}: the bundle's certificate chain is empty (no signing certificate)")
+            leaf = x509.load_der_x509_certificate(base64.b64decode(chain[0]["rawBytes"]))
+    except KeyError as exc:
+        raise SigningInputError(f"{path}: unreadable signing certificate (no {exc} field)") from exc
+    except (IndexError, ValueError, TypeError, AttributeError) as exc:
         raise SigningInputError(f"{path}: unreadable signing certificate ({exc})") from exc
     if material.get("tlogEntries"):
         method = Method.SIGSTORE

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,34 @@ def test_unchanged_mtime_does_not_hide_a_change_from_verify(cli: Cli, model: Pat
     result = cli.run("verify", model, "--public-key", keys.public)
     assert result.exit_code == 1
     assert "'tokenizer.txt' differs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m["x509CertificateChain"].update(certificates=[]), "the bundle's certificate chain is empty"),
+        (
+            lambda m: m["x509CertificateChain"]["certificates"][0].pop("rawBytes"),
+            "unreadable signing certificate (no 'rawBytes' field)",
+        ),
+    ],
+    ids=["empty-chain", "no-raw-bytes"],
+)
+def test_broken_certificate_material_is_named(
+    cli: Cli, model: Path, chain: object, edit: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    """A certificate bundle whose chain was emptied or cut: one line naming the bundle, exit 2 (was
+    'unreadable signing certificate (list index out of range)')."""
+    c = chain
+    signed = cli.run(
+        "sign", model, "--private-key", c.leaf_key, "--certificate", c.leaf, "--cert-chain", c.intermediate  # type: ignore[attr-defined]
+    )
+    assert signed.exit_code == 0, signed.stderr
+    sig = model / "model.sig"
+    bundle = json.loads(sig.read_text())
+    assert bundle["verificationMaterial"]["x509CertificateChain"]["certificates"]
+    edit(bundle["verificationMaterial"])
+    sig.write_text(json.dumps(bundle))
+    result = cli.run("verify", model, "--cert-chain", c.root, "--cert-identity", "release@example.com")  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    assert f"{sig}: {message}" in result.stderr and "Traceback" not in result.stderr
