@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ from benchmarks.gen_repo import generate
 from explorer.scan import run_scan
 from explorer.sources.git import GitSource
 from explorer.store import LineageStore
+
+# the CLI installed beside this interpreter (the venv's), whether or not the venv is activated
+MLPROV = str(Path(sys.executable).with_name("mlprov"))
 
 
 def lower_bound(repo: Path) -> float:
@@ -77,7 +81,7 @@ def main() -> None:
             noops.append(noop)
             started = time.perf_counter()
             subprocess.run(
-                ["mlprov", "--db", f"sqlite:///{db}", "scan", "--git", str(repo), "-q"], check=True, capture_output=True
+                [MLPROV, "--db", f"sqlite:///{db}", "scan", "--git", str(repo), "-q"], check=True, capture_output=True
             )
             clis.append(time.perf_counter() - started)
         bound, floor, keyed, full, noop, cli = (
