@@ -133,6 +133,8 @@ class Timeline:
             props["image"] = w.images[0]
         if w.storage_uri:
             props["storage_uri"] = w.storage_uri
+        if len(w.storage_uris) > 1:
+            props["storage_uris"] = list(w.storage_uris)
         if traffic is not None:
             props["traffic"] = traffic
             props["traffic_history"] = [{"at": when, "traffic": traffic}]
@@ -143,8 +145,8 @@ class Timeline:
         where = f"{locator}:{w.path}" if w.path and not locator.endswith(w.path) else locator
         for image in w.images:
             self._serve_image(node_id, image, where, f"container image in {w.kind}")
-        if w.storage_uri:
-            self._serve_uri(node_id, w.storage_uri, where, w.kind)
+        for uri in w.storage_uris:
+            self._serve_uri(node_id, uri, where, w.kind)
         return Live(node_id, w, traffic)
 
     def _serve_image(self, node_id: str, ref: str, where: str, rule: str) -> None:

@@ -32,10 +32,17 @@ class Workload:
     storage_uri: str | None = None
     traffic: int | None = None
     canary_percent: int | None = None  # KServe: canaryTrafficPercent on the predictor
+    # further model URIs of the same slot: a Seldon inference graph (combiner, router, transformer) holds
+    # one model per graph node, and a request passes through all of them
+    more_uris: tuple[str, ...] = ()
 
     @property
-    def serving(self) -> tuple[tuple[str, ...], str | None]:
-        return self.images, self.storage_uri
+    def storage_uris(self) -> tuple[str, ...]:
+        return ((self.storage_uri,) if self.storage_uri else ()) + self.more_uris
+
+    @property
+    def serving(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.images, self.storage_uris
 
 
 class ManifestError(Exception):
@@ -204,12 +211,30 @@ def _seldon_deployment(spec: dict[str, Any], env: str, name: str, path: str) -> 
         components = predictor.get("componentSpecs")
         for component in components if isinstance(components, list) else []:
             images += _images(_mapping(_mapping(component).get("spec")).get("containers"))
-        model_uri = _mapping(predictor.get("graph")).get("modelUri")
+        uris = _graph_model_uris(predictor.get("graph"))
         traffic = predictor.get("traffic")
         out.append(Workload(env, name, str(predictor.get("name") or "default"), "SeldonDeployment", path,
-                            tuple(images), model_uri if isinstance(model_uri, str) else None,
-                            int(traffic) if isinstance(traffic, int) else None))
+                            tuple(images), uris[0] if uris else None,
+                            int(traffic) if isinstance(traffic, int) else None, more_uris=tuple(uris[1:])))
     return out
+
+
+def _graph_model_uris(graph: Any) -> list[str]:
+    """Every ``modelUri`` of a Seldon inference graph, root first then its ``children`` depth-first:
+    a combiner or transformer at the root serves the models below it (their URIs were lost when only
+    the root was read)."""
+    found: list[str] = []
+    pending = [graph]
+    seen = 0
+    while pending and seen < 10_000:  # a YAML alias can make the tree a cycle: stop rather than loop
+        node = _mapping(pending.pop())
+        seen += 1
+        uri = node.get("modelUri")
+        if isinstance(uri, str) and uri and uri not in found:
+            found.append(uri)
+        children = node.get("children")
+        pending.extend(reversed(children) if isinstance(children, list) else ())
+    return found
 
 
 def _images(containers: Any) -> tuple[str, ...]:

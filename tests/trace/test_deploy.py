@@ -141,6 +141,58 @@ def test_seldon_predictors_and_storage_uris(tmp_path: Path, store: LineageStore)
     assert deployments(store)[shadow].properties["traffic"] == 10
 
 
+# SeldonIO/seldon-core v1 examples/graph_examples/combiner-prepack-sep-pods.yaml, as the project writes it:
+# the root of the graph is a combiner, the models are its children
+SELDON_COMBINER = """apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: test
+spec:
+  name: test
+  predictors:
+  - componentSpecs:
+    - spec:
+        containers:
+        - name: combiner
+          image: seldonio/metadata-generic-node:1.14.0-dev
+    graph:
+      children:
+      - children: []
+        name: model-1
+        implementation: SKLEARN_SERVER
+        modelUri: %s
+      - children:
+        - name: model-3
+          implementation: MLFLOW_SERVER
+          modelUri: models:/iris/7
+        name: model-2
+        implementation: SKLEARN_SERVER
+        modelUri: models:/iris/2
+      endpoint:
+        type: REST
+      name: combiner
+      type: COMBINER
+    name: combiner
+    replicas: 1
+"""
+
+
+def test_seldon_graph_children_models_are_served(tmp_path: Path, store: LineageStore) -> None:
+    """A combiner's models are its graph children: each modelUri is served (only the root's was read)."""
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/test.yaml": SELDON_COMBINER % "models:/iris/1"}, "combiner", T0)
+    s1 = commit_files(repo, {"envs/prod/test.yaml": SELDON_COMBINER % "models:/iris/4"}, "model-1 v4", T0 + DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    first, second = f"deployment:prod/test:combiner@{s0}", f"deployment:prod/test:combiner@{s1}"
+    found = deployments(store)
+    assert set(found) == {first, second}  # a child's new version is a new interval, not silence
+    assert found[first].properties["until"] == "2026-01-02T00:00:00Z"
+    assert found[first].properties["storage_uris"] == ["models:/iris/1", "models:/iris/2", "models:/iris/7"]
+    assert [t for t in serves(store, first) if t.startswith("model_version:")] == [
+        "model_version:iris/1", "model_version:iris/2", "model_version:iris/7"]
+    assert "model_version:iris/4" in serves(store, second) and "model_version:iris/1" not in serves(store, second)
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
