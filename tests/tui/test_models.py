@@ -9,8 +9,9 @@ from explorer.lineage import NodeKind
 from explorer.store import LineageStore
 from explorer.tui.screens.models import ModelsScreen
 from explorer.tui.screens.node import NodeScreen
+from explorer.tui.widgets.footer import FooterPad
 from explorer.tui.widgets.models_table import ModelsTable
-from tests.tui.factory import SIZE, make_app, pilot_test, settle
+from tests.tui.factory import SIZE, make_app, pilot_test, screen_text, settle
 
 
 @pilot_test
@@ -93,3 +94,20 @@ async def test_empty_store_says_what_to_do(tmp_path, workspace_settings: Setting
             await settle(pilot)
             assert app.screen.query_one(ModelsTable).row_count == 0
             assert "s scans the sources" in str(app.screen.query_one("#models-status", Label).render())
+
+
+@pilot_test
+async def test_keys_hidden_while_filtering_leave_a_blank_footer(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """The pad standing in for hidden keys is blank: a bare widget renders its class name, and the footer
+    read "/ Filter FooterPad" while typing in the filter (seen at 80x24 on real stores)."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"prod")
+        await settle(pilot)
+        pad = app.screen.query_one(FooterPad)
+        assert pad.size.width > 0  # the version keys are hidden while the filter has focus
+        footer = screen_text(app).splitlines()[-1]
+        assert "FooterPad" not in footer and "Filter" in footer

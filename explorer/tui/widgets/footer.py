@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -41,6 +41,9 @@ class FooterPad(Widget):
         height: 1;
     }
     """
+
+    def render(self) -> RenderResult:
+        return ""  # a bare Widget renders its own class name: "FooterPad" showed in the footer
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         # Textual lays the screen out again when a widget's virtual size changes (in case it scrolls
