@@ -6,6 +6,7 @@ these workloads into a timeline across git history.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ def environment_for(path: str, namespace: str | None) -> str:
 # parsed: CRDs, configs and charts are most of the YAML in a repository's history (a KServe release
 # manifest is megabytes of CRDs around one Deployment), and building them with the YAML loader was
 # 85% of scanning a real GitOps history.
-_KIND_VALUE = rb"""["']?kind["']?[ \t]*:[ \t]*["']?(?:Deployment|StatefulSet|InferenceService|SeldonDeployment|Model)"""
+_KIND_VALUE = (rb"""["']?kind["']?[ \t]*:[ \t]*["']?"""
+               rb"""(?:Deployment|StatefulSet|InferenceService|SeldonDeployment|Model|List)""")
 _KIND_END = rb"""["']?[ \t]*,?[ \t]*(?:#[^\n]*)?\r?(?:\n|$)"""
 # searched as "newline, then kind": a literal first character lets the regex engine skip ahead (15x
 # faster than `^` in multi-line mode on megabyte CRDs); the first line is matched on its own
@@ -75,6 +77,10 @@ _KIND_FIRST_LINE = re.compile(_KIND_VALUE + _KIND_END)
 # a document marker at the start of a line always ends a YAML document (it cannot occur in content)
 _DOCUMENT_START = re.compile(rb"^---(?:[ \t].*)?\r?$", re.M)
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present
+# JSON manifests (kubectl and Argo CD apply *.json as they apply YAML) are indented wherever `kind` is:
+# any "kind": "<workload kind>" member makes the file worth parsing
+_JSON_KIND = re.compile(rb'"kind"[ \t\r\n]*:[ \t\r\n]*"(?:Deployment|StatefulSet|InferenceService|SeldonDeployment|'
+                        rb'Model|List)"')
 
 
 def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> list[Workload]:
@@ -87,6 +93,8 @@ def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> l
     with a workload ``kind:`` line are parsed (and only their errors are found).
     """
     try:
+        if is_json(path):
+            return _workloads_in(_json_documents(text, path), path)
         return _workloads(text, path, every_document)
     except ManifestError:
         if b"{{" in text and b"}}" in text:
@@ -94,9 +102,28 @@ def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> l
         raise
 
 
-def may_hold_workloads(text: bytes) -> bool:
-    """False when no line of the text is a workload ``kind:``: parsing it would find none."""
+def may_hold_workloads(text: bytes, path: str = "") -> bool:
+    """False when no line of the text is a workload ``kind:`` (for JSON: no ``"kind"`` member names
+    one): parsing it would find none."""
+    if is_json(path):
+        return _JSON_KIND.search(text) is not None
     return _KIND_FIRST_LINE.match(text) is not None or _KIND_LINE.search(text) is not None
+
+
+def is_json(path: str) -> bool:
+    return path.lower().endswith(".json")
+
+
+def _json_documents(text: bytes, path: str) -> list[Any]:
+    """A JSON manifest is one document (an object, or a ``List`` of them)."""
+    try:
+        return [json.loads(text)]
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not valid JSON (not UTF-8)") from exc
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise ManifestError(f"{path}: not valid JSON (nested too deeply)") from exc
 
 
 def _documents(text: bytes, path: str, every_document: bool) -> list[Any]:
@@ -136,15 +163,32 @@ def _is_workload_node(node: Any) -> bool:
         return False
     return any(
         isinstance(key, yaml.ScalarNode) and key.value == "kind"
-        and isinstance(value, yaml.ScalarNode) and value.value in WORKLOAD_KINDS
+        and isinstance(value, yaml.ScalarNode) and (value.value in WORKLOAD_KINDS or value.value.endswith("List"))
         for key, value in node.value
     )
 
 
 def _workloads(text: bytes, path: str, every_document: bool) -> list[Workload]:
-    docs = _documents(text, path, every_document)
-    found: list[Workload] = []
+    return _workloads_in(_documents(text, path, every_document), path)
+
+
+def _with_list_items(docs: list[Any]) -> list[tuple[str, Any]]:
+    """Each document with its place in the file; a ``List`` (what ``kubectl get -o yaml`` writes, and
+    ``kind: DeploymentList`` and the like) stands for its ``items``, each a manifest of its own."""
+    out: list[tuple[str, Any]] = []
     for index, doc in enumerate(docs):
+        kind = doc.get("kind") if isinstance(doc, dict) else None
+        items = doc.get("items") if isinstance(doc, dict) else None
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+            out.extend((f"document {index + 1} item {n + 1}", item) for n, item in enumerate(items))
+        else:
+            out.append((f"document {index + 1}", doc))
+    return out
+
+
+def _workloads_in(docs: list[Any], path: str) -> list[Workload]:
+    found: list[Workload] = []
+    for place, doc in _with_list_items(docs):
         if not isinstance(doc, dict):
             continue
         kind = doc.get("kind")
@@ -152,7 +196,7 @@ def _workloads(text: bytes, path: str, every_document: bool) -> list[Workload]:
             continue
         if kind == "Model" and not str(doc.get("apiVersion", "")).startswith("mlops.seldon.io"):
             continue
-        where = f"{path}: document {index + 1} ({kind})"
+        where = f"{path}: {place} ({kind})"
         meta, spec = doc.get("metadata"), doc.get("spec") or {}
         if not isinstance(meta, dict) or not isinstance(spec, dict):
             raise ManifestError(f"{where}: metadata and spec must be mappings")

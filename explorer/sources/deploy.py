@@ -47,7 +47,8 @@ def iso(ts: int) -> str:
 
 
 def is_manifest(path: str) -> bool:
-    return path.endswith((".yaml", ".yml"))
+    # kubectl apply -f DIR and Argo CD's directory sources take *.json beside *.yaml and *.yml
+    return path.endswith((".yaml", ".yml", ".json"))
 
 
 class GitOpsSource:
@@ -96,7 +97,7 @@ class GitOpsSource:
                     continue
                 text = blobs.get(change.new_blob) or b""
                 held = bool(files.get(change.path))
-                if not held and not may_hold_workloads(text):
+                if not held and not may_hold_workloads(text, change.path):
                     files.pop(change.path, None)  # no workload before or now: not worth a YAML parse
                     continue
                 try:

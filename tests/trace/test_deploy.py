@@ -193,6 +193,110 @@ def test_seldon_graph_children_models_are_served(tmp_path: Path, store: LineageS
     assert "model_version:iris/4" in serves(store, second) and "model_version:iris/1" not in serves(store, second)
 
 
+# SeldonIO/seldon-core v1 writes many of its manifests as JSON (notebooks/resources/*.json), and its
+# Argo CD example (examples/cicd/cicd-argocd/…/activity-monitor-deployment.json) as a JSON `List`
+SELDON_JSON = """{
+  "apiVersion": "machinelearning.seldon.io/v1alpha2",
+  "kind": "SeldonDeployment",
+  "metadata": {
+    "labels": {
+      "app": "seldon"
+    },
+    "name": "seldon-model"
+  },
+  "spec": {
+    "name": "test-deployment",
+    "predictors": [
+      {
+        "componentSpecs": [
+          {
+            "spec": {
+              "containers": [
+                {
+                  "image": "seldonio/mock_classifier_grpc:%s",
+                  "imagePullPolicy": "IfNotPresent",
+                  "name": "classifier"
+                }
+              ]
+            }
+          }
+        ],
+        "graph": {
+          "children": [],
+          "name": "classifier",
+          "endpoint": {
+            "type": "GRPC"
+          },
+          "type": "MODEL"
+        },
+        "name": "example",
+        "replicas": 4
+      }
+    ]
+  }
+}
+"""
+JSON_LIST = """{
+    "apiVersion": "v1",
+    "items": [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": "activity-monitor-deployment"
+            },
+            "spec": {
+                "replicas": 1,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "image": "nginx:1.14-alpine",
+                                "name": "activity-monitor"
+                            }
+                        ]
+                    }
+                }
+            }
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "activity-monitor-service"
+            }
+        }
+    ],
+    "kind": "List"
+}
+"""
+
+
+def test_json_manifests_and_lists_are_read(tmp_path: Path, store: LineageStore) -> None:
+    """kubectl and Argo CD apply *.json manifests and `List`s: they were silently skipped."""
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/sdep.json": SELDON_JSON % "1.0", "envs/prod/monitor.json": JSON_LIST,
+                             "envs/prod/package.json": '{"name": "tools", "kind": "module"}\n'}, "json", T0)
+    s1 = commit_files(repo, {"envs/prod/sdep.json": SELDON_JSON % "1.1"}, "mock 1.1", T0 + DAY)
+    s2 = commit_files(repo, {"envs/prod/sdep.json": (SELDON_JSON % "1.2")[:-10]}, "truncated", T0 + 2 * DAY)
+    yaml_list = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        f"- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {{name: d{n}}}\n  spec:\n    template:\n"
+        f"      spec:\n        containers: [{{name: c, image: 'nginx:1.{n}'}}]\n" for n in (1, 2))
+    commit_files(repo, {"envs/prod/list.yaml": yaml_list}, "yaml list", T0 + 3 * DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    found = deployments(store)
+    v10, v11 = found[f"deployment:prod/seldon-model:example@{s0}"], found[f"deployment:prod/seldon-model:example@{s1}"]
+    assert v10.properties["images"] == ["seldonio/mock_classifier_grpc:1.0"]
+    assert v10.properties["until"] == "2026-01-02T00:00:00Z" and "until" not in v11.properties  # truncated: kept
+    monitor = found[f"deployment:prod/activity-monitor-deployment@{s0}"]
+    assert monitor.properties["images"] == ["nginx:1.14-alpine"]
+    assert monitor.properties["manifest"] == "envs/prod/monitor.json"
+    assert {n.properties["endpoint"] for n in found.values() if n.properties["manifest"] == "envs/prod/list.yaml"} == {
+        "d1", "d2"}
+    [gap] = store.gaps([f"commit:{s2}"])
+    assert gap.kind == "malformed_manifest" and gap.reason.startswith("envs/prod/sdep.json line 38: not valid JSON")
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
