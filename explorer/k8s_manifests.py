@@ -93,7 +93,9 @@ def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> l
     with a workload ``kind:`` line are parsed (and only their errors are found).
     """
     try:
-        if is_json(path):
+        if is_json(path) and text.lstrip()[:1] == b"{":
+            # as kubectl's YAMLOrJSONDecoder: JSON when it opens with `{`, else YAML (real *.json files
+            # hold YAML, or JSON after a `---` line)
             return _workloads_in(_json_documents(text, path), path)
         return _workloads(text, path, every_document)
     except ManifestError:
@@ -105,8 +107,8 @@ def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> l
 def may_hold_workloads(text: bytes, path: str = "") -> bool:
     """False when no line of the text is a workload ``kind:`` (for JSON: no ``"kind"`` member names
     one): parsing it would find none."""
-    if is_json(path):
-        return _JSON_KIND.search(text) is not None
+    if is_json(path) and _JSON_KIND.search(text) is not None:
+        return True
     return _KIND_FIRST_LINE.match(text) is not None or _KIND_LINE.search(text) is not None
 
 
@@ -115,9 +117,17 @@ def is_json(path: str) -> bool:
 
 
 def _json_documents(text: bytes, path: str) -> list[Any]:
-    """A JSON manifest is one document (an object, or a ``List`` of them)."""
+    """The JSON objects of a manifest: one, or several one after another (kubectl reads such a stream)."""
     try:
-        return [json.loads(text)]
+        body = text.decode("utf-8-sig")
+        decoder = json.JSONDecoder()
+        docs: list[Any] = []
+        at = len(body) - len(body.lstrip())
+        while at < len(body):
+            doc, end = decoder.raw_decode(body, at)
+            docs.append(doc)
+            at = end + len(body[end:]) - len(body[end:].lstrip())
+        return docs
     except UnicodeDecodeError as exc:
         raise ManifestError(f"{path}: not valid JSON (not UTF-8)") from exc
     except json.JSONDecodeError as exc:
@@ -134,7 +144,7 @@ def _documents(text: bytes, path: str, every_document: bool) -> list[Any]:
         docs: list[Any] = []
         line = 0  # where the document being read starts in the file
         for part in _DOCUMENT_START.split(text):
-            docs.append(yaml.load(part, Loader=_Loader) if may_hold_workloads(part) else None)
+            docs.append(yaml.load(part, Loader=_Loader) if may_hold_workloads(part, path) else None)
             line += part.count(b"\n")  # the next part starts with the rest of its `---` line
         return docs
     except yaml.YAMLError as exc:

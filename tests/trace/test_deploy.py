@@ -297,6 +297,29 @@ def test_json_manifests_and_lists_are_read(tmp_path: Path, store: LineageStore) 
     assert gap.kind == "malformed_manifest" and gap.reason.startswith("envs/prod/sdep.json line 38: not valid JSON")
 
 
+def test_json_named_files_read_as_kubectl_reads_them() -> None:
+    """seldon-core's notebooks/resources/model_long_timeouts.json is YAML, and Helm-rendered
+    tfserving-mnist/mnist.json is JSON after a `---` comment line: kubectl applies both (JSON only when
+    the file opens with `{`), and a stream of JSON objects; they were malformed_manifest gaps."""
+    from explorer.k8s_manifests import parse_manifests
+
+    yaml_in_json = (b"apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\n"
+                    b"metadata:\n  name: seldon-model\nspec:\n  predictors:\n  - graph:\n      name: classifier\n"
+                    b"      modelUri: gs://seldon-models/x\n"
+                    b"    name: example\n")
+    [sdep] = parse_manifests(yaml_in_json, "notebooks/resources/model_long_timeouts.json")
+    assert (sdep.endpoint, sdep.role, sdep.storage_uri) == ("seldon-model", "example", "gs://seldon-models/x")
+    helm_json = (b"---\n# Source: tfserving-mnist/templates/mnist_tfserving_deployment.json\n{\n"
+                 b'  "apiVersion": "machinelearning.seldon.io/v1alpha2",\n  "kind": "SeldonDeployment",\n'
+                 b'  "metadata": {"name": "tfserving-mnist"},\n  "spec": {"predictors": [{"name": "mnist-tfserving",'
+                 b' "graph": {"name": "mnist-model", "children": []}}]}\n}\n')
+    for every in (True, False):
+        [mnist] = parse_manifests(helm_json, "examples/models/tfserving-mnist/mnist.json", every_document=every)
+        assert (mnist.endpoint, mnist.role) == ("tfserving-mnist", "mnist-tfserving")
+    one = b'{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "%s"}, "spec": {}}\n'
+    assert [w.endpoint for w in parse_manifests(one % b"a" + one % b"b", "k/stream.json")] == ["a", "b"]
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
