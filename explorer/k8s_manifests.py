@@ -1,4 +1,4 @@
-"""What a Kubernetes manifest file says is served: Deployments, StatefulSets, KServe, Seldon.
+"""What a Kubernetes manifest file says is served: Deployments, StatefulSets, Argo Rollouts, KServe, Seldon.
 
 Pure parsing (safe YAML, every document of a multi-document file); the deployment source turns
 these workloads into a timeline across git history.
@@ -68,7 +68,7 @@ def environment_for(path: str, namespace: str | None) -> str:
 # manifest is megabytes of CRDs around one Deployment), and building them with the YAML loader was
 # 85% of scanning a real GitOps history.
 _KIND_VALUE = (rb"""["']?kind["']?[ \t]*:[ \t]*["']?"""
-               rb"""(?:Deployment|StatefulSet|InferenceService|SeldonDeployment|Model|List)""")
+               rb"""(?:Deployment|StatefulSet|Rollout|InferenceService|SeldonDeployment|Model|List)""")
 _KIND_END = rb"""["']?[ \t]*,?[ \t]*(?:#[^\n]*)?\r?(?:\n|$)"""
 # searched as "newline, then kind": a literal first character lets the regex engine skip ahead (15x
 # faster than `^` in multi-line mode on megabyte CRDs); the first line is matched on its own
@@ -79,8 +79,8 @@ _DOCUMENT_START = re.compile(rb"^---(?:[ \t].*)?\r?$", re.M)
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present
 # JSON manifests (kubectl and Argo CD apply *.json as they apply YAML) are indented wherever `kind` is:
 # any "kind": "<workload kind>" member makes the file worth parsing
-_JSON_KIND = re.compile(rb'"kind"[ \t\r\n]*:[ \t\r\n]*"(?:Deployment|StatefulSet|InferenceService|SeldonDeployment|'
-                        rb'Model|List)"')
+_JSON_KIND = re.compile(rb'"kind"[ \t\r\n]*:[ \t\r\n]*"(?:Deployment|StatefulSet|Rollout|InferenceService|'
+                        rb'SeldonDeployment|Model|List)"')
 
 
 def parse_manifests(text: bytes, path: str, *, every_document: bool = True) -> list[Workload]:
@@ -206,6 +206,8 @@ def _workloads_in(docs: list[Any], path: str) -> list[Workload]:
             continue
         if kind == "Model" and not str(doc.get("apiVersion", "")).startswith("mlops.seldon.io"):
             continue
+        if kind == "Rollout" and not str(doc.get("apiVersion", "")).startswith("argoproj.io"):
+            continue
         where = f"{path}: {place} ({kind})"
         meta, spec = doc.get("metadata"), doc.get("spec") or {}
         if not isinstance(meta, dict) or not isinstance(spec, dict):
@@ -216,7 +218,9 @@ def _workloads_in(docs: list[Any], path: str) -> list[Workload]:
         if not isinstance(name, str) or not (namespace is None or isinstance(namespace, str)):
             raise ManifestError(f"{where}: metadata.name and metadata.namespace must be strings")
         env = environment_for(path, namespace)
-        if kind in ("Deployment", "StatefulSet"):
+        if kind in ("Deployment", "StatefulSet", "Rollout"):
+            # an Argo Rollout's pod template is a Deployment's; its canary steps shift traffic at run time,
+            # which the repository does not record: the new interval opens at the commit, as for a Deployment
             pod = _mapping(_mapping(spec.get("template")).get("spec"))
             found.append(Workload(env, name, "default", kind, path, _images(pod.get("containers"))))
         elif kind == "InferenceService":
@@ -230,7 +234,7 @@ def _workloads_in(docs: list[Any], path: str) -> list[Workload]:
     return found
 
 
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "InferenceService", "SeldonDeployment", "Model"})
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "InferenceService", "SeldonDeployment", "Model"})
 
 
 def _mapping(value: Any) -> dict[str, Any]:

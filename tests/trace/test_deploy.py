@@ -320,6 +320,56 @@ def test_json_named_files_read_as_kubectl_reads_them() -> None:
     assert [w.endpoint for w in parse_manifests(one % b"a" + one % b"b", "k/stream.json")] == ["a", "b"]
 
 
+# argoproj/argo-rollouts examples/rollout-canary.yaml, as the project writes it
+ROLLOUT = """apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: rollout-canary
+spec:
+  replicas: 5
+  revisionHistoryLimit: 2
+  selector:
+    matchLabels:
+      app: rollout-canary
+  template:
+    metadata:
+      labels:
+        app: rollout-canary
+    spec:
+      containers:
+      - name: rollouts-demo
+        image: argoproj/rollouts-demo:%s
+        imagePullPolicy: Always
+        ports:
+        - containerPort: 8080
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+      # The following pause step will pause the rollout indefinitely until manually resumed.
+      - pause: {}
+      - setWeight: 40
+      - pause: {duration: 40s}
+"""
+
+
+def test_argo_rollouts_are_read(tmp_path: Path, store: LineageStore) -> None:
+    """An Argo Rollout serves its pod template's images (it was silently skipped); another kind named
+    Rollout (not argoproj.io) is not a workload."""
+    repo = tmp_path / "gitops"
+    other = "apiVersion: example.com/v1\nkind: Rollout\nmetadata: {name: x}\nspec: {}\n"
+    s0 = commit_files(repo, {"envs/prod/rollout.yaml": ROLLOUT % "blue", "envs/prod/other.yaml": other}, "blue", T0)
+    s1 = commit_files(repo, {"envs/prod/rollout.yaml": ROLLOUT % "yellow"}, "yellow", T0 + DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    found = deployments(store)
+    assert set(found) == {f"deployment:prod/rollout-canary@{s0}", f"deployment:prod/rollout-canary@{s1}"}
+    blue = found[f"deployment:prod/rollout-canary@{s0}"]
+    assert (blue.properties["kind"], blue.properties["image"]) == ("Rollout", "argoproj/rollouts-demo:blue")
+    assert blue.properties["until"] == "2026-01-02T00:00:00Z"
+    [gap] = store.gaps([blue.id])
+    assert gap.kind == "unresolved_image_tag" and "argoproj/rollouts-demo:blue" in gap.reason
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
