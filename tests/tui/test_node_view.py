@@ -419,3 +419,27 @@ def test_the_private_textual_parts_the_explorer_uses_still_exist() -> None:
     screen = Screen()
     assert hasattr(screen, "_compositor") and hasattr(screen._compositor, "render_update")
     assert hasattr(FooterKey("a", "a", "a", "a"), "_disabled")
+
+
+@pilot_test
+async def test_values_fit_the_table_after_a_node_with_longer_names(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Each node's rows are laid out afresh: a long property name shown before no longer keeps the name
+    column wide (the values, cut to fit a narrower one, ran past the edge without an ellipsis), and long
+    param names leave the values room in an 80-column terminal."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        props = screen.query_one("#properties", KeyValueTable)
+        props.show([("stage_history_of_this_version", "x")])
+        await settle(pilot)
+        props.show([("id", "stage:example-get-started-experiments:train@" + "8" * 40)])
+        await settle(pilot)
+        assert props.max_scroll_x == 0
+        value = str(props.get_row_at(0)[1])
+        assert value.endswith("…") and len(value) > 12
+        props.show([("params.yaml:train.fine_tune_args.base_lr", "shufflenet_v2_x2_0")])
+        await settle(pilot)
+        assert props.max_scroll_x == 0
+        assert len(str(props.get_row_at(0)[1])) >= 12

@@ -64,8 +64,15 @@ class KeyValueTable(DataTable[Text]):
     def _render_rows(self) -> None:
         row = self.cursor_row
         self.clear()
-        name_width = min(28, max((len(n) for n, _ in self._items), default=4))
-        value_width = max(8, (self.scrollable_content_region.width or 80) - name_width - 4)  # cell padding
+        for column in self.columns.values():
+            # clear() keeps each column as wide as its widest cell ever: after a node with a long name the
+            # name column stayed wide, values cut to fit pushed past the edge (cut there without an ellipsis)
+            column.content_width = column.label.cell_len
+        width = self.scrollable_content_region.width or 80
+        # names up to 28 cells, but values keep 12 in a narrow column (80x24: long param names left 8 and overflowed)
+        name_width = min(28, max(8, width - 4 - 12), max((len(n) for n, _ in self._items), default=4))
+        name_width = max(name_width, len(self._names[0]))  # the column is at least as wide as its title
+        value_width = max(8, width - name_width - 4)  # cell padding
         for index, (name, value) in enumerate(self._items):
             self.add_row(Text(clip(name, name_width)), Text(clip(one_line(value), value_width)), key=str(index))
         if self._items:
