@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.deploy_timeline import NoLookup, ServedLookup, SlotKey, Timeline
+from explorer.deploy_timeline import Live, NoLookup, ServedLookup, SlotKey, Timeline
 from explorer.gitio import NULL_SHA, GitError, GitRepo
 from explorer.k8s_manifests import ManifestError, Workload, may_hold_workloads, parse_manifests
+from explorer.kustomize_images import image_name, image_overrides, is_kustomization
 from explorer.lineage import Gap
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
@@ -81,14 +82,24 @@ class GitOpsSource:
             sha = by_sha[sha].parents[0] if by_sha[sha].parents else None
         chain = [c for c in commits if c.sha in mainline]
         blobs = repo.read_blobs(
-            ch.new_blob for c in chain for ch in c.changes if is_manifest(ch.path) and ch.new_blob != NULL_SHA
+            ch.new_blob for c in chain for ch in c.changes
+            if (is_manifest(ch.path) or is_kustomization(ch.path)) and ch.new_blob != NULL_SHA
         )
         timeline = Timeline("gitops", self.lookup)
         files: dict[str, list[Workload]] = {}
+        overrides: dict[str, dict[str, str]] = {}  # kustomization path -> image name -> what it sets
         progress.start(f"replay {len(chain)} commits of {repo.name}", len(chain))
         for commit in chain:
-            touched = False
+            touched = retagged = False
             for change in commit.changes:
+                if is_kustomization(change.path):
+                    found = {} if change.new_blob == NULL_SHA else image_overrides(blobs.get(change.new_blob) or b"")
+                    retagged = retagged or bool(found)
+                    if found:
+                        overrides[change.path] = found
+                    else:
+                        overrides.pop(change.path, None)
+                    continue
                 if not is_manifest(change.path):
                     continue
                 touched = True
@@ -110,11 +121,33 @@ class GitOpsSource:
                                            f"{repo.name}@{commit.sha}:{change.path}"))
             if touched:
                 workloads = [w for path in sorted(files) for w in files[path]]
+                before = {live.node_id for live in timeline.live.values()}
                 timeline.apply(timeline.desired(workloads), iso(commit.committed_at), commit.sha,
                                f"{repo.name}@{commit.sha}", commit=commit.sha)
+                opened = [live for live in timeline.live.values() if live.node_id not in before]
+                _flag_overridden(timeline, opened, overrides, f"{repo.name}@{commit.sha}")
+            if retagged and not touched:  # an image updater's commit: only the kustomization moved
+                _flag_overridden(timeline, list(timeline.live.values()), overrides, f"{repo.name}@{commit.sha}")
             progress.advance()
         cursor_out = {"head": head, "unresolved": timeline.unresolved, "path": str(self.path)}
         yield Batch(timeline.facts, cursor_out, replace_gaps=True)
+
+
+def _flag_overridden(timeline: Timeline, opened: list[Live], overrides: dict[str, dict[str, str]],
+                     locator: str) -> None:
+    """A gap on each new deployment whose image a kustomization's ``images:`` overrides: the image it
+    records is the one committed in the manifest, not the one kustomize (and so the cluster) used."""
+    for live in opened:
+        for ref in live.workload.images:
+            name = image_name(ref)
+            hits = [(path, sets[name]) for path, sets in sorted(overrides.items()) if name in sets]
+            if hits:
+                where = "; ".join(f"{path} sets {what}" for path, what in hits)
+                timeline.facts.gap(Gap(live.node_id, "kustomize_override",
+                                       f"image {ref} is overridden by kustomize images: ({where}); mlprov reads "
+                                       "manifests as committed, not rendered: the image served may differ "
+                                       "(commit rendered manifests, or pin the image in the manifest)",
+                                       f"{locator}:{hits[0][0]}", tuple(path for path, _ in hits)))
 
 
 class DeployEventSource:

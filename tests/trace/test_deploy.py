@@ -370,6 +370,61 @@ def test_argo_rollouts_are_read(tmp_path: Path, store: LineageStore) -> None:
     assert gap.kind == "unresolved_image_tag" and "argoproj/rollouts-demo:blue" in gap.reason
 
 
+# argoproj/argocd-example-apps kustomize-guestbook/guestbook-ui-deployment.yaml, and the `images:` entry
+# `kustomize edit set image gcr.io/heptio-images/ks-guestbook-demo:0.2` writes (Argo CD Image Updater too)
+GUESTBOOK = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: guestbook-ui
+spec:
+  replicas: 1
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      app: guestbook-ui
+  template:
+    metadata:
+      labels:
+        app: guestbook-ui
+    spec:
+      containers:
+      - image: gcr.io/heptio-images/ks-guestbook-demo:0.1
+        name: guestbook-ui
+        ports:
+        - containerPort: 80
+"""
+KUSTOMIZATION = """apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namePrefix: kustomize-
+resources:
+- guestbook-ui-deployment.yaml
+- guestbook-ui-svc.yaml
+"""
+
+
+def test_kustomize_image_override_is_a_gap_not_silence(tmp_path: Path, store: LineageStore) -> None:
+    """An image retagged in kustomization.yaml (the manifest unchanged) was silently reported as the
+    committed image: mlprov does not render kustomize, so it now says the image may differ."""
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"kustomize-guestbook/guestbook-ui-deployment.yaml": GUESTBOOK,
+                             "kustomize-guestbook/kustomization.yaml": KUSTOMIZATION}, "guestbook", T0)
+    retag = KUSTOMIZATION + "images:\n- name: gcr.io/heptio-images/ks-guestbook-demo\n  newTag: \"0.2\"\n"
+    s1 = commit_files(repo, {"kustomize-guestbook/kustomization.yaml": retag}, "set image 0.2", T0 + DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    dep = f"deployment:kustomize-guestbook/guestbook-ui@{s0}"
+    assert set(deployments(store)) == {dep}
+    [gap] = [g for g in store.gaps([dep]) if g.kind == "kustomize_override"]
+    assert "gcr.io/heptio-images/ks-guestbook-demo:0.1" in gap.reason and "newTag 0.2" in gap.reason
+    assert gap.locator == f"gitops@{s1}:kustomize-guestbook/kustomization.yaml"
+    assert gap.candidates == ("kustomize-guestbook/kustomization.yaml",)
+    # a new manifest while the override stands is flagged when it opens
+    bumped = GUESTBOOK.replace(":0.1", ":0.1.1")
+    s2 = commit_files(repo, {"kustomize-guestbook/guestbook-ui-deployment.yaml": bumped}, "0.1.1", T0 + 2 * DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    kinds = {g.kind for g in store.gaps([f"deployment:kustomize-guestbook/guestbook-ui@{s2}"])}
+    assert kinds == {"unresolved_image_tag", "kustomize_override"}
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
