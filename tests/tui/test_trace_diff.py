@@ -15,7 +15,7 @@ from explorer.tui.screens.node import NodeScreen
 from explorer.tui.screens.trace import TraceScreen
 from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.models_table import ModelsTable
-from tests.tui.factory import SIZE, make_app, pilot_test, settle
+from tests.tui.factory import SIZE, make_app, pilot_test, screen_text, settle
 
 INCIDENT = "req-7f3a9c2e"  # sample_data.serving: served by the v4 canary
 
@@ -88,6 +88,22 @@ async def test_unknown_request_id(store: LineageStore, workspace_settings: Setti
         await settle(pilot)
         assert app.screen.state == "failed"  # type: ignore[attr-defined]
         assert "in no prediction log" in str(app.screen.query_one("#trace-status", Label).render())
+
+
+@pilot_test
+async def test_a_long_reason_wraps_at_80_columns(store: LineageStore, workspace_settings: Settings) -> None:
+    """The status line wraps: "(searched: …)" was cut at the screen's edge, without an ellipsis."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen("req-does-not-exist-" + "0" * 30))
+        await settle(pilot)
+        status = app.screen.query_one("#trace-status", Label)
+        reason = str(status.render())
+        assert len(reason) > 80 and reason.endswith(")")
+        assert status.size.height >= 2  # wrapped
+        shown = " ".join(line.strip() for line in screen_text(app).splitlines())
+        assert reason[-20:] in shown
 
 
 @pilot_test
