@@ -18,6 +18,8 @@ import json
 import os
 import pickle
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,34 @@ def add_mlflow_runs(ws: SampleWorkspace) -> dict[str, list[str]]:
 
     uri = f"sqlite:///{ws.root / TRACKING_DB}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with _mlflow_pointed_at(mlflow, uri):
+        return _log_runs(ws, client)
+
+
+@contextmanager
+def _mlflow_pointed_at(mlflow: Any, uri: str) -> Iterator[None]:
+    """MLflow's fluent API aimed at the sample store while it logs, then put back as it was.
+
+    ``mlflow.set_tracking_uri`` also exports ``MLFLOW_TRACKING_URI`` to the process (for its
+    subprocesses); left behind, every later ``mlprov scan`` of this process or its children would
+    scan the sample store as if the user had set it.
+    """
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])  # None: back to MLflow's default
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _log_runs(ws: SampleWorkspace, client: Any) -> dict[str, list[str]]:
     experiment = client.create_experiment(EXPERIMENT, artifact_location=(ws.root / ARTIFACTS).as_uri())
     versions: dict[str, str] = {}
     import contextlib

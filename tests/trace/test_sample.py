@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,11 +38,16 @@ def test_trace_modules_never_import_textual() -> None:
 
 
 @pytest.mark.slow
-def test_sample_incident_is_traced_and_explained(tmp_path: Path) -> None:
+def test_sample_incident_is_traced_and_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sample_data.build import build
     from sample_data.serving import INCIDENT_ID
 
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     ws = build(tmp_path / "ws")
+    # MLflow exports the URI it logs to: left set, every later scan of this process (and of
+    # `mlprov` run from it) would take the sample store for the user's MLFLOW_TRACKING_URI
+    assert "MLFLOW_TRACKING_URI" not in os.environ and "MLFLOW_REGISTRY_URI" not in os.environ
     runner = CliRunner()
     scan = runner.invoke(main, ["-w", str(ws.root), "scan", "-q", "--json"])
     assert scan.exit_code == 0, scan.stderr
