@@ -88,6 +88,7 @@ class GitOpsSource:
         timeline = Timeline("gitops", self.lookup)
         files: dict[str, list[Workload]] = {}
         overrides: dict[str, dict[str, str]] = {}  # kustomization path -> image name -> what it sets
+        flagged: set[tuple[tuple[str, str, str], tuple[str, ...]]] = set()  # duplicate slots already reported
         progress.start(f"replay {len(chain)} commits of {repo.name}", len(chain))
         for commit in chain:
             touched = retagged = False
@@ -121,6 +122,7 @@ class GitOpsSource:
                                            f"{repo.name}@{commit.sha}:{change.path}"))
             if touched:
                 workloads = [w for path in sorted(files) for w in files[path]]
+                _flag_duplicates(timeline, workloads, commit.sha, f"{repo.name}@{commit.sha}", flagged)
                 before = {live.node_id for live in timeline.live.values()}
                 timeline.apply(timeline.desired(workloads), iso(commit.committed_at), commit.sha,
                                f"{repo.name}@{commit.sha}", commit=commit.sha)
@@ -131,6 +133,27 @@ class GitOpsSource:
             progress.advance()
         cursor_out = {"head": head, "unresolved": timeline.unresolved, "path": str(self.path)}
         yield Batch(timeline.facts, cursor_out, replace_gaps=True)
+
+
+def _flag_duplicates(timeline: Timeline, workloads: list[Workload], sha: str, locator: str,
+                     flagged: set[tuple[tuple[str, str, str], tuple[str, ...]]]) -> None:
+    """Two files declaring the same workload (namespace, name, role): a cluster keeps whichever was
+    applied last, which git does not record; the later file in path order is taken, and the clash
+    is a gap (once per slot and set of files, not at every commit)."""
+    by_slot: dict[tuple[str, str, str], list[str]] = {}
+    for w in workloads:
+        role = "default" if w.kind == "InferenceService" else w.role
+        by_slot.setdefault((w.environment, w.endpoint, role), []).append(w.path)
+    for slot, paths in sorted(by_slot.items()):
+        files = tuple(sorted(set(paths)))
+        if len(files) < 2 or (slot, files) in flagged:
+            continue
+        flagged.add((slot, files))
+        env, endpoint, role = slot
+        timeline.facts.gap(Gap(f"commit:{sha}", "duplicate_workload",
+                               f"{len(files)} files declare {env}/{endpoint} ({role}): {', '.join(files)}; "
+                               f"the cluster keeps whichever was applied last, mlprov takes {files[-1]}",
+                               f"{locator}:{files[-1]}", files))
 
 
 def _flag_overridden(timeline: Timeline, opened: list[Live], overrides: dict[str, dict[str, str]],

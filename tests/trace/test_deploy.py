@@ -425,6 +425,22 @@ def test_kustomize_image_override_is_a_gap_not_silence(tmp_path: Path, store: Li
     assert kinds == {"unresolved_image_tag", "kustomize_override"}
 
 
+def test_two_files_declaring_one_workload_is_a_gap(tmp_path: Path, store: LineageStore) -> None:
+    """seldon-core has two sample files declaring one SeldonDeployment: which serves depends on which
+    was applied last, which git does not say. The later path is taken, and the clash is a gap, once."""
+    repo = tmp_path / "gitops"
+    s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
+    s1 = commit_files(repo, {"envs/prod/churn-copy.yaml": isvc(B)}, "a copy", T0 + DAY)
+    commit_files(repo, {"envs/prod/readme.yaml": "kind: ConfigMap\nmetadata: {name: notes}\n"}, "notes", T0 + 2 * DAY)
+    scan_into(store, source_for(str(repo), settings_for(tmp_path, store)))
+    [gap] = [g for g in store.gaps([f"commit:{s1}"]) if g.kind == "duplicate_workload"]
+    assert gap.candidates == ("envs/prod/churn-copy.yaml", "envs/prod/churn.yaml")
+    assert "prod/churn (default)" in gap.reason and "mlprov takes envs/prod/churn.yaml" in gap.reason
+    assert [g.kind for g in store.gaps([f"commit:{s0}"])] == []
+    # what the scan takes: the later path, so the first version keeps serving
+    assert set(deployments(store)) == {f"deployment:prod/churn@{s0}"}
+
+
 def test_malformed_manifest_keeps_what_served(tmp_path: Path, store: LineageStore) -> None:
     repo = tmp_path / "gitops"
     s0 = commit_files(repo, {"envs/prod/churn.yaml": isvc(A)}, "v1", T0)
