@@ -111,3 +111,34 @@ async def test_keys_hidden_while_filtering_leave_a_blank_footer(
         assert pad.size.width > 0  # the version keys are hidden while the filter has focus
         footer = screen_text(app).splitlines()[-1]
         assert "FooterPad" not in footer and "Filter" in footer
+
+
+@pilot_test
+async def test_long_names_and_data_keep_what_tells_rows_apart(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """GTO's ``dir:name`` artifacts and long data paths are cut in the middle: rows showed
+    "pipelines/model…" twice and every data version as the same cut path, its @digest gone. A wide
+    terminal's spare cells go to the name and data columns."""
+    from explorer.tui.data.models import ModelRow
+
+    rows = [
+        ModelRow(f"model_version:pipelines/model-registry:model_{n}/v1.0.0", f"pipelines/model-registry:model_{n}",
+                 "v1.0.0", data=(f"data/MAGNETIC_TILE_SURFACE_DEFECTS/train_masks@{digest}",))
+        for n, digest in (("LR", "fde9372f"), ("RF", "10628806"))
+    ]
+    for width in (80, 200):
+        app = make_app(store, workspace_settings)
+        async with app.run_test(size=(width, 24)) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(ModelsTable)
+            table.show(rows)
+            await settle(pilot)
+            cells = [[str(c) for c in table.get_row_at(i)] for i in range(2)]
+            names, data = [c[0] for c in cells], [c[-1] for c in cells]
+            assert names[0].endswith("model_LR") and names[1].endswith("model_RF")
+            assert data[0].endswith("@fde9372f") and data[1].endswith("@10628806")
+            if width == 200:
+                assert names[0] == rows[0].name and table.max_scroll_x == 0
+            else:
+                assert "…" in names[0] and "…" in data[0]

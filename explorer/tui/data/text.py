@@ -37,6 +37,18 @@ def clip(text: str, width: int) -> str:
     return text[: max(0, width - 1)] + ELLIPSIS
 
 
+def clip_middle(text: str, width: int) -> str:
+    """``text`` cut in the middle: its start and its end stay (a path's file name, a data version's
+    ``@digest``, the ``dir:name`` of a GTO artifact are what tells one line from the next)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    tail = width // 2
+    head = width - 1 - tail
+    return text[:head] + ELLIPSIS + text[len(text) - tail :]
+
+
 def clip_left(text: str, width: int) -> str:
     """``text`` cut from the left (for breadcrumbs: the newest part matters)."""
     if len(text) <= width:

@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from explorer.tui.data.models import ModelRow, Signed
-from explorer.tui.data.text import clip
+from explorer.tui.data.text import clip, clip_middle
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,10 @@ COLUMNS = (
     Column("metrics", "Run metrics", 26),
     Column("data", "Data version", 28),
 )
+
+GROWS = {"name": 24, "data": 44, "metrics": 30}
+"""Columns that take a wide terminal's spare cells, in this order, each up to so many more."""
+_MIDDLE = {"name", "data"}  # cut in the middle: the end tells rows apart (``dir:name``, ``@digest``)
 
 _SIGNED_STYLE = {
     Signed.VERIFIED: "green",
@@ -63,14 +67,33 @@ class ModelsTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._rows: list[ModelRow] = []
         self.shown: list[ModelRow] = []
+        self._widths: dict[str, int] = {}
+        self._longest: dict[str, int] = {}  # per growing column, its longest cell over every row
 
     def on_mount(self) -> None:
+        self._widths = {c.key: max(c.width, len(c.title) + 2) for c in COLUMNS}
         for column in COLUMNS:
-            self.add_column(column.title, key=column.key, width=max(column.width, len(column.title) + 2))
+            self.add_column(column.title, key=column.key, width=self._widths[column.key])
+
+    def on_resize(self) -> None:
+        if self._fitted_widths() != self._widths:
+            self._refill()
+
+    def _fitted_widths(self) -> dict[str, int]:
+        """Each column's width: its own, plus what its longest cell needs of a wide terminal's spare cells."""
+        widths = {c.key: max(c.width, len(c.title) + 2) for c in COLUMNS}
+        room = self.content_region.width - self.styles.scrollbar_size_vertical  # whether rows scroll or not
+        spare = room - sum(w + 2 for w in widths.values())  # 2: cell padding
+        for key, most in GROWS.items():
+            more = max(0, min(spare, most, self._longest.get(key, 0) - widths[key]))
+            widths[key] += more
+            spare -= more
+        return widths
 
     def show(self, rows: list[ModelRow]) -> None:
         """Replace all rows (keeps the cursor on the same model version when it is still shown)."""
         self._rows = list(rows)
+        self._longest = {key: max((len(_texts(r)[key][0]) for r in self._rows), default=0) for key in GROWS}
         self._refill()
 
     def watch_filter_text(self) -> None:
@@ -118,8 +141,13 @@ class ModelsTable(DataTable[Text]):
         )
         self.shown = rows
         self.clear()
+        widths = self._fitted_widths()
+        if widths != self._widths:
+            self._widths = widths
+            for key, width in widths.items():
+                self.columns[key].width = width  # type: ignore[index]
         for row in rows:
-            self.add_row(*self._cells(row), key=row.id)
+            self.add_row(*self._cells(row, widths), key=row.id)
         for column in COLUMNS:
             arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_column else ""
             self.columns[column.key].label = Text(column.title + arrow)  # type: ignore[index]
@@ -130,21 +158,24 @@ class ModelsTable(DataTable[Text]):
                 self.move_cursor(row=ids.index(current.id))
 
     @staticmethod
-    def _cells(row: ModelRow) -> list[Text]:
-        widths = {c.key: c.width for c in COLUMNS}
-
-        def cell(key: str, text: str, style: str = "") -> Text:
-            return Text(clip(text, widths[key]), style=style)
-
+    def _cells(row: ModelRow, widths: dict[str, int]) -> list[Text]:
         return [
-            cell("name", row.name),
-            cell("version", row.version, "bold"),
-            cell("labels", ", ".join(row.labels) or "-", "" if row.labels else "dim"),
-            cell("created", row.created[:10] or "-"),
-            cell("signed", f"{_SIGNED_MARK[row.signed]} {row.signed}", _SIGNED_STYLE[row.signed]),
-            cell("bom", "✔" if row.bom else "-", "green" if row.bom else "dim"),
-            cell("deployed", ", ".join(row.deployed) or "-", "" if row.deployed else "dim"),
-            cell("gaps", str(row.gaps), "bold red" if row.gaps else "dim"),
-            cell("metrics", ", ".join(f"{k}={v:.4g}" for k, v in row.metrics) or "-", "" if row.metrics else "dim"),
-            cell("data", ", ".join(row.data) or "-", "" if row.data else "dim"),
+            Text((clip_middle if key in _MIDDLE else clip)(text, widths[key]), style=style)
+            for key, (text, style) in _texts(row).items()
         ]
+
+
+def _texts(row: ModelRow) -> dict[str, tuple[str, str]]:
+    """Each cell of a row, whole, and its style."""
+    return {
+        "name": (row.name, ""),
+        "version": (row.version, "bold"),
+        "labels": (", ".join(row.labels) or "-", "" if row.labels else "dim"),
+        "created": (row.created[:10] or "-", ""),
+        "signed": (f"{_SIGNED_MARK[row.signed]} {row.signed}", _SIGNED_STYLE[row.signed]),
+        "bom": ("✔" if row.bom else "-", "green" if row.bom else "dim"),
+        "deployed": (", ".join(row.deployed) or "-", "" if row.deployed else "dim"),
+        "gaps": (str(row.gaps), "bold red" if row.gaps else "dim"),
+        "metrics": (", ".join(f"{k}={v:.4g}" for k, v in row.metrics) or "-", "" if row.metrics else "dim"),
+        "data": (", ".join(row.data) or "-", "" if row.data else "dim"),
+    }
