@@ -144,6 +144,26 @@ async def test_diff_previous_from_models(store: LineageStore, workspace_settings
 
 
 @pilot_test
+async def test_diff_tables_fit_80_columns(store: LineageStore, workspace_settings: Settings) -> None:
+    """Every column of a section shows, cut with an ellipsis (three 30-cell columns ran past the edge of
+    80 columns: the new data version read 'data:md5-dos2' and stopped); paths keep their file names."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(DiffScreen("model_version:churn-model/v1.0.0", "model_version:churn-model/v1.1.0"))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiffScreen) and screen.state == "done"
+        for table in screen.query(DataTable):
+            assert table.virtual_size.width <= table.scrollable_content_region.width + 1, table.id
+        data = next(i for i, s in enumerate(screen.sections) if s.title == "data")
+        table = screen.query_one(f"#diff-section-{data}", DataTable)
+        for index, row in enumerate(screen.sections[data].rows):
+            shown = [str(c) for c in table.get_row_at(index)]
+            assert shown[0].endswith(row[0][-4:]) and all(s == w or s.endswith("…") for s, w in zip(shown, row, strict=True))
+
+
+@pilot_test
 async def test_first_version_has_nothing_before(store: LineageStore, workspace_settings: Settings) -> None:
     app = make_app(store, workspace_settings)
     async with app.run_test(size=SIZE) as pilot:

@@ -16,7 +16,7 @@ from textual.worker import Worker
 
 from explorer.tui.data import capabilities
 from explorer.tui.data.documents import Section, diff_sections
-from explorer.tui.data.text import clip
+from explorer.tui.data.text import clip, clip_middle
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.screens.value import ValueScreen
 
@@ -131,12 +131,18 @@ class DiffScreen(ExplorerScreen):
                 ]
             )
         await box.mount_all(widgets)
+        room = box.scrollable_content_region.width - box.styles.scrollbar_size_vertical
         for index, section in enumerate(event.sections):
             table = self.query_one(f"#diff-section-{index}", DataTable)
+            # the columns share the width (at most CELL each): cut at 30 each, 80 columns showed two and a
+            # bit of a third, cut at the edge without an ellipsis
+            width = max(8, min(CELL, room // max(1, len(section.columns)) - 2))
             for column in section.columns:
                 table.add_column(column)
             for row in section.rows or [["(no change)", *[""] * (len(section.columns) - 1)]]:
-                table.add_row(*(Text(clip(cell, CELL)) for cell in row))
+                # a name is a param or a path: its end tells rows apart
+                cells = zip(section.columns, row, strict=False)
+                table.add_row(*(Text((clip_middle if c == "name" else clip)(cell, width)) for c, cell in cells))
         changed = [i for i, section in enumerate(event.sections) if section.rows]
         if changed:
             first = changed[0]
