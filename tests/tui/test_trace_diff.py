@@ -160,7 +160,8 @@ async def test_diff_tables_fit_80_columns(store: LineageStore, workspace_setting
         table = screen.query_one(f"#diff-section-{data}", DataTable)
         for index, row in enumerate(screen.sections[data].rows):
             shown = [str(c) for c in table.get_row_at(index)]
-            assert shown[0].endswith(row[0][-4:]) and all(s == w or s.endswith("…") for s, w in zip(shown, row, strict=True))
+            assert shown[0].endswith(row[0][-4:])
+            assert all(s == w or s.endswith("…") for s, w in zip(shown, row, strict=True))
 
 
 @pilot_test
