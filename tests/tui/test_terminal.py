@@ -34,14 +34,16 @@ class Tmux:
         proc = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
         return proc.stdout
 
-    def wait_for(self, text: str, timeout: float = 30) -> str:
+    def wait_for(self, text: str, *more: str, timeout: float = 30) -> str:
+        """The screen once it shows ``text`` and every one of ``more`` (rows may arrive a frame after
+        the status line that announces them)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             shown = self.screen()
-            if text in shown:
+            if all(t in shown for t in (text, *more)):
                 return shown
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+        raise AssertionError(f"{(text, *more)!r} never all appeared; the screen was:\n{self.screen()}")
 
     def wait_gone(self, text: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -80,11 +82,9 @@ def test_mlprov_opens_the_explorer_in_a_terminal(tmux_factory: type[Tmux], works
     term = tmux_factory(
         [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=100, height=30
     )
-    shown = term.wait_for("model versions")
-    assert "Models" in shown and "churn-model" in shown and "Version" in shown
+    term.wait_for("model versions", "Models", "churn-model", "Version")
     term.send("Enter")
-    shown = term.wait_for("Upstream")
-    assert "[model_version]" in shown and "Properties" in shown
+    term.wait_for("Upstream", "[model_version]", "Properties")
     term.send("u")
     term.wait_for("Downstream")
     term.send("Escape")
@@ -110,10 +110,10 @@ def test_the_node_view_made_ahead_shows_whole_in_a_terminal(
     term = tmux_factory(
         [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=100, height=30
     )
-    term.wait_for("model versions")
+    term.wait_for("model versions", "churn-model")
     time.sleep(1.5)  # idle: the node view is made ahead and shows the first row's version
     term.send("Enter")
-    shown = term.wait_for("Upstream")
+    shown = term.wait_for("Upstream")  # made ahead: whole in the first capture that shows it
     first = shown.splitlines()[0]  # the breadcrumb
     assert "[model_version]" in first and "Properties" in shown and "Back" in shown, shown
     term.send("Escape")
@@ -134,8 +134,7 @@ def test_demo_opens_the_explorer(tmux_factory: type[Tmux], workspace_settings: S
     # the workspace exists already: demo rescans it (incrementally) and opens the explorer on it
     term = tmux_factory([str(MLPROV), "--db", workspace_settings.db_url, "demo", "--dest",
                          str(workspace_settings.workspace)], width=100, height=30)
-    shown = term.wait_for("model versions", timeout=60)
-    assert "churn-model" in shown
+    term.wait_for("model versions", "churn-model", timeout=60)
     term.send("q")
     deadline = time.monotonic() + 10
     while term.alive() and time.monotonic() < deadline:
