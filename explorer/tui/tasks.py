@@ -18,6 +18,7 @@ from explorer.lineage import EdgeKind, Evidence, Facts, Node, NodeKind, bom_id
 from explorer.scan import SourceReport
 from explorer.store import LineageStore
 from explorer.tui.data import capabilities
+from explorer.tui.data.text import plural
 from explorer.tui.progress import PostingProgress
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def scan(app: App[Any], store: LineageStore, settings: Settings) -> TaskOutcome:
     errors = [r for r in reports if r.error]
     written = sum(r.nodes + r.edges for r in reports)
     gaps = sum(len(r.gaps) for r in reports)
-    summary = f"scan: {len(reports)} source(s), {written} facts written, {gaps} gap(s)"
+    sources = sum(1 for r in reports if not r.origin.startswith("link:"))  # the linking passes are no source
+    summary = f"scan: {plural(sources, 'source')}, {plural(written, 'fact')} written, {plural(gaps, 'gap')}"
     if errors:
         summary += "; " + "; ".join(f"{r.origin}: {r.error}" for r in errors)
     return TaskOutcome(summary, failed=bool(errors), store_changed=True)

@@ -115,7 +115,12 @@ async def test_scan_from_the_explorer_refreshes(
             await settle(pilot, rounds=8)
             assert app.task_state is None
             assert table.row_count >= 8
-            assert any(n.message.startswith("scan:") for n in app._notifications)
+            from explorer.tui.data.capabilities import configured_sources
+
+            sources = len(configured_sources(settings))
+            assert sources >= 3
+            # the linking passes that follow the sources are not counted as sources
+            assert any(n.message.startswith(f"scan: {sources} sources, ") for n in app._notifications)
 
 
 @pilot_test

@@ -142,3 +142,10 @@ async def test_long_names_and_data_keep_what_tells_rows_apart(
                 assert names[0] == rows[0].name and table.max_scroll_x == 0
             else:
                 assert "…" in names[0] and "…" in data[0]
+
+
+def test_counts_read_as_english() -> None:
+    from explorer.tui.data.text import plural
+
+    assert plural(1, "model version") == "1 model version"
+    assert (plural(0, "gap"), plural(1000, "fact")) == ("0 gaps", "1,000 facts")

@@ -21,6 +21,11 @@ def one_line(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 model version``, ``3 model versions`` (the nouns shown here all take an s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def full_text(value: Any) -> str:
     """A value in full, for the value viewer: strings verbatim, structures as indented JSON."""
     if isinstance(value, str):

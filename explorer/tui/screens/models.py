@@ -12,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 
 from explorer.tui.data.models import ModelRow, model_rows, model_versions
+from explorer.tui.data.text import plural
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.widgets.models_table import ModelsTable
 
@@ -128,7 +129,7 @@ class ModelsScreen(ExplorerScreen):
             )
             return
         shown = len(table.shown)
-        text = f"{len(self._rows)} model versions" + ("" if done else " (loading…)")
+        text = plural(len(self._rows), "model version") + ("" if done else " (loading…)")
         if table.filter_text:
             text += f" · {shown} match “{table.filter_text}”"
         status.update(Text(text, style="dim"))
