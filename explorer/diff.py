@@ -15,6 +15,7 @@ from typing import Any
 from explorer.dvcformat import DvcFormatError, HashedPath, LockedStage, parse_dvcfile, parse_lock, stage_wdirs
 from explorer.gitio import GitError, GitRepo
 from explorer.lineage import EdgeKind, Node, NodeKind, data_id, run_id
+from explorer.sources.git import iso
 from explorer.store import LineageStore
 
 
@@ -58,7 +59,8 @@ class CommitChange:
     files: list[tuple[str, str]]  # (status, path)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sha": self.sha, "message": self.message, "author": self.author, "committed_at": self.committed_at,
+        # RFC 3339 like a commit node's own `committed_at` (the diff table showed epoch seconds)
+        return {"sha": self.sha, "message": self.message, "author": self.author, "committed_at": iso(self.committed_at),
                 "files": [{"status": s, "path": p} for s, p in self.files]}
 
 

@@ -173,6 +173,7 @@ def test_diff_names_what_changed(workspace: dict[str, object]) -> None:
     assert doc["data"] == [{"name": "data/raw.csv", "old": "data:md5:" + "aa" * 16, "new": "data:md5:" + "bb" * 16}]
     [commit] = doc["commits"]
     assert commit["sha"] == workspace["c2"] and commit["message"] == "tune"
+    assert commit["committed_at"] == "2026-01-02T00:00:00Z"  # RFC 3339, as commit nodes have it
     assert {f["path"] for f in commit["files"]} == {"params.yaml", "data/README"}
     assert doc["dependencies"] == [{"name": "scikit-learn", "old": "==1.5.0", "new": "==1.6.1"}]
     assert ":v1" in doc["images"][0]["old"] and ":v2" in doc["images"][0]["new"]
