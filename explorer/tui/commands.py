@@ -36,6 +36,16 @@ def find_nodes(store: LineageStore, query: str) -> list[Node]:
     return list(found.values())
 
 
+def _names_by_prefix(node: Node, query: str) -> bool:
+    """Whether ``query`` starts the node's id, with or without its ``kind:`` (``afdf89`` names
+    ``commit:afdf89…``; a merge commit whose message mentions it does not)."""
+    needle = query.strip().lower()
+    if not needle:
+        return False
+    node_id = node.id.lower()
+    return node_id.startswith(needle) or node_id.partition(":")[2].startswith(needle)
+
+
 class NodeProvider(Provider):
     """Every node of the store, found through the store's search (in a thread: the UI never waits)."""
 
@@ -52,6 +62,11 @@ class NodeProvider(Provider):
             score = max(matcher.match(text), 0.5 if query.lower() in text.lower() else 0.0)
             if score > 0:
                 scored.append((score, node))
+        if scored:
+            # a typed id or sha prefix means that node: above any other node whose text holds it
+            # (stages locked at a commit carry its sha, merge messages mention it)
+            top = max(score for score, _ in scored)
+            scored = [(top + 1 if _names_by_prefix(node, query) else score, node) for score, node in scored]
         scored.sort(key=lambda item: (-item[0], item[1].id))
         for score, node in scored[:LIMIT]:
             display = Content.assemble(matcher.highlight(node.label or node.id), (f"  [{node.kind}]", "dim"))

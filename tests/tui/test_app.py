@@ -79,6 +79,34 @@ async def test_palette_jumps_to_a_node(store: LineageStore, workspace_settings: 
 
 
 @pilot_test
+async def test_palette_puts_the_node_a_sha_prefix_names_first(workspace_settings: Settings, tmp_path: Path) -> None:
+    """A sha prefix names that commit: the stages locked at it (their ids hold the sha) and a merge
+    commit whose message mentions it (here one whose id sorts first) rank below it."""
+    import shutil
+
+    from explorer.lineage import Facts, Node, NodeKind
+
+    db = tmp_path / "copy.db"
+    shutil.copy(workspace_settings.db_url.removeprefix("sqlite:///"), db)
+    store = LineageStore.open(f"sqlite:///{db}")
+    stage = next(n for n in store.search("train", kinds=["stage"]))
+    sha = stage.id.rpartition("@")[2]
+    facts = Facts()
+    merge = Node(f"commit:{'0' * 40}", NodeKind.COMMIT, f"Merge {sha[:12]} into main", {"message": f"Merge {sha}"})
+    facts.add_node(merge)
+    store.write_batch("test:merge", facts)
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *sha[:8])
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NodeScreen)
+        assert app.screen.node_id == f"commit:{sha}"
+
+
+@pilot_test
 async def test_palette_runs_an_action(store: LineageStore, workspace_settings: Settings) -> None:
     app = make_app(store, workspace_settings)
     async with app.run_test(size=SIZE) as pilot:
