@@ -81,6 +81,29 @@ async def test_expand_lazily_and_show_evidence(store: LineageStore, workspace_se
 
 
 @pilot_test
+async def test_e_shows_the_evidence_whole_at_80_columns(store: LineageStore, workspace_settings: Settings) -> None:
+    """At 80x24 a long locator pushes the rule and edge lines out of the fixed-height panel, which no
+    key could scroll: `e` shows the whole evidence in a dialog."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        tree = screen.query_one(LineageTree)
+        registers = next(c for c in tree.root.children if c.data and c.data.edge and c.data.edge.kind == "registers")
+        tree.move_cursor(registers)
+        await settle(pilot)
+        edge = registers.data.edge  # type: ignore[union-attr]
+        assert edge is not None
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)
+        whole = app.screen.value
+        assert edge.evidence.locator in whole and edge.evidence.rule in whole and edge.target in whole
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+@pilot_test
 async def test_toggle_direction(store: LineageStore, workspace_settings: Settings) -> None:
     data = next(e.target for e in store.edges_from([VERSION], [EdgeKind.REGISTERS]))
     downstream = {e.source for e in store.edges_to([data])}

@@ -59,6 +59,14 @@ class NodeScreen(ExplorerScreen):
         ),
         Binding("escape", "close", "Close", id="node-close", tooltip="Close the node view"),
         Binding(
+            "e",
+            "evidence",
+            "Evidence",
+            id="node-evidence",
+            show=False,
+            tooltip="Show the evidence (or gap) of the highlighted line whole, in a dialog",
+        ),
+        Binding(
             "d",
             "diff_previous",
             "Diff prev",
@@ -384,6 +392,11 @@ class NodeScreen(ExplorerScreen):
     @on(LineageTree.Follow)
     def _follow(self, event: LineageTree.Follow) -> None:
         self.go(event.node_id)
+
+    def action_evidence(self) -> None:
+        text = self.query_one(EvidencePanel).shown_text
+        if text:
+            self.app.push_screen(ValueScreen("Evidence", text))
 
     @on(KeyValueTable.ShowValue)
     def _show_value(self, event: KeyValueTable.ShowValue) -> None:

@@ -13,6 +13,11 @@ class EvidencePanel(Static):
 
     _shown: tuple[bool, Text] | None = None
 
+    @property
+    def shown_text(self) -> str:
+        """What the panel shows, whole (the panel's height is fixed: a long locator can push lines out)."""
+        return self._shown[1].plain if self._shown is not None else ""
+
     def _put(self, gap: bool, text: Text) -> None:
         """Show ``text``; the same text again (one key can highlight the same line twice) costs nothing."""
         if self._shown == (gap, text):
