@@ -189,6 +189,25 @@ async def test_verify_says_why_it_cannot(store: LineageStore, workspace_settings
 
 
 @pilot_test
+async def test_a_long_task_title_ends_in_an_ellipsis_at_80_columns(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    from tests.tui.factory import screen_text
+
+    release = threading.Event()
+    title = "scan 673 commits of example-get-started-experiments and its experiment refs"
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app._run_task(title, lambda: (release.wait(5), TaskOutcome("done"))[1])
+        await pilot.pause(0.2)
+        [line] = [row for row in screen_text(app).splitlines() if "x cancel" in row]
+        assert line.lstrip().startswith("scan 673 commits of") and "…" in line, line
+        release.set()
+        await settle(pilot)
+
+
+@pilot_test
 async def test_cancel_a_running_task(store: LineageStore, workspace_settings: Settings) -> None:
     release = threading.Event()
 
