@@ -123,6 +123,15 @@ def test_version_states_follow_the_latest_event(scanned: LineageStore) -> None:
     seg = props("model_version:sub:seg/v0.1.0")
     assert seg["deprecated"] is True and seg["artifact_path"] == "sub/seg.pt"
 
+    # the explorer's models home says so in the version's labels (it showed only the stages)
+    from explorer.tui.data.models import model_rows
+
+    ids = ("model_version:sub:seg/v0.1.0", "model_version:churn/v1.0.0", "model_version:churn/v1.1.0")
+    labels = {r.id: r.labels for r in model_rows(scanned, [scanned.node(i) for i in ids])}  # type: ignore[misc]
+    assert "deprecated" in labels["model_version:sub:seg/v0.1.0"]
+    assert "deregistered" in labels["model_version:churn/v1.0.0"]
+    assert not {"deprecated", "deregistered"} & set(labels["model_version:churn/v1.1.0"])
+
 
 def test_stage_at_a_commit_without_version_is_an_unregistered_version(
     registry: dict[str, object], scanned: LineageStore

@@ -116,7 +116,9 @@ def model_rows(store: LineageStore, versions: Sequence[Node]) -> list[ModelRow]:
                 id=v.id,
                 name=str(props.get("name") or v.id.removeprefix("model_version:").rpartition("/")[0]),
                 version=str(props.get("version") or v.id.rpartition("/")[2]),
-                labels=tuple(dict.fromkeys([*_strings(props.get("aliases")), *_strings(props.get("stages"))])),
+                labels=tuple(
+                    dict.fromkeys([*_strings(props.get("aliases")), *_strings(props.get("stages")), *_standing(props)])
+                ),
                 created=str(props.get("created") or ""),
                 metrics=_headline(runs),
                 data=tuple(sorted({d for r in runs for d in data.get(r.id, ())})),
@@ -127,6 +129,14 @@ def model_rows(store: LineageStore, versions: Sequence[Node]) -> list[ModelRow]:
             )
         )
     return rows
+
+
+def _standing(props: dict[str, object]) -> list[str]:
+    """What a registry says against a version: a GTO artifact deprecated, a version deregistered."""
+    out = ["deprecated"] if props.get("deprecated") is True else []
+    if props.get("status") == "deregistered":
+        out.append("deregistered")
+    return out
 
 
 def previous_version(store: LineageStore, version_id: str) -> str | None:
