@@ -6,16 +6,15 @@ node's ``repo_path``). No presentation here: the CLI and the explorer render :cl
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from explorer.dvcformat import DvcFormatError, HashedPath, LockedStage, parse_dvcfile, parse_lock, stage_wdirs
+from explorer.dvcformat import HashedPath, LockedStage
 from explorer.gitio import GitError, GitRepo
 from explorer.lineage import EdgeKind, Node, NodeKind, data_id, run_id
-from explorer.sources.git import iso
+from explorer.sources.git import iso, locked_stages_at
 from explorer.store import LineageStore
 
 
@@ -192,29 +191,9 @@ def _locked_at(commit: Node) -> list[LockedStage] | None:
     if not path or not sha:
         return None
     try:
-        repo = GitRepo(Path(str(path)))
-        files = [p for p in repo.list_files(str(sha)) if p.endswith(("dvc.lock", ".dvc"))]
-        yamls = [posixpath.join(posixpath.dirname(p), "dvc.yaml") for p in files if p.endswith("dvc.lock")]
-        blobs = repo.read_blobs(f"{sha}:{p}" for p in files + yamls)
+        return locked_stages_at(GitRepo(Path(str(path))), str(sha))[0]  # unreadable DVC files: left out
     except GitError:
         return None
-    stages: list[LockedStage] = []
-    for file in files:
-        text = blobs.get(f"{sha}:{file}")
-        if text is None:
-            continue
-        try:
-            if file.endswith("dvc.lock"):
-                # locked paths are relative to each stage's wdir, which only the dvc.yaml beside it holds
-                yaml_path = posixpath.join(posixpath.dirname(file), "dvc.yaml")
-                yaml_text = blobs.get(f"{sha}:{yaml_path}")
-                wdirs = stage_wdirs(yaml_text, yaml_path)[0] if yaml_text is not None else {}
-                stages.extend(parse_lock(text, file, wdirs).values())
-            else:
-                stages.append(parse_dvcfile(text, file))
-        except DvcFormatError:
-            continue
-    return stages
 
 
 def _stage_from_node(node: Node) -> LockedStage:

@@ -550,15 +550,15 @@ def _data_node_id(hashed: HashedPath) -> str:
     return data_id(hashed.algorithm, hashed.digest)
 
 
-def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], list[str]]:
-    """Every DVC-tracked path at a commit (outs of every ``dvc.lock`` and ``.dvc`` file).
-
-    Returns the paths and the one-line reasons for DVC files that could not be read.
+def locked_stages_at(repo: GitRepo, sha: str) -> tuple[list[LockedStage], list[str]]:
+    """Every stage DVC locked at a commit: those of each ``dvc.lock`` (read with the stage wdirs of the
+    ``dvc.yaml`` beside it) and each ``.dvc`` file. Returns them and the one-line reasons for DVC
+    files that could not be read. Raises :class:`GitError` when git cannot list or read the commit.
     """
     files = [p for p in repo.list_files(sha) if p.endswith("dvc.lock") or (p.endswith(".dvc") and is_dvc_path(p))]
     yamls = [_beside(p) for p in files if p.endswith("dvc.lock")]
     blobs = repo.read_blobs([f"{sha}:{p}" for p in files + yamls])
-    tracked: dict[str, HashedPath] = {}
+    stages: list[LockedStage] = []
     errors: list[str] = []
     for path in files:
         text = blobs.get(f"{sha}:{path}")
@@ -566,17 +566,24 @@ def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], li
             continue
         try:
             if path.endswith("dvc.lock"):
+                # locked paths are relative to each stage's wdir, which only the dvc.yaml beside it holds
                 yaml_text = blobs.get(f"{sha}:{_beside(path)}")
                 wdirs = stage_wdirs(yaml_text, _beside(path))[0] if yaml_text is not None else {}
-                stages = parse_lock(text, path, wdirs)
+                stages.extend(parse_lock(text, path, wdirs).values())
             else:
-                stages = {path: parse_dvcfile(text, path)}
+                stages.append(parse_dvcfile(text, path))
         except DvcFormatError as exc:
             errors.append(str(exc))
-            continue
-        for stage in stages.values():
-            for out in stage.outs:
-                tracked[out.path] = out
+    return stages, errors
+
+
+def tracked_paths_at(repo: GitRepo, sha: str) -> tuple[dict[str, HashedPath], list[str]]:
+    """Every DVC-tracked path at a commit (outs of every ``dvc.lock`` and ``.dvc`` file).
+
+    Returns the paths and the one-line reasons for DVC files that could not be read.
+    """
+    stages, errors = locked_stages_at(repo, sha)
+    tracked = {out.path: out for stage in stages for out in stage.outs}
     return tracked, errors
 
 
