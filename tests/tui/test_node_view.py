@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from explorer.config import Settings
@@ -21,7 +21,7 @@ from explorer.tui.widgets.footer import ExplorerFooter, FooterPad
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import LineageTree
 from explorer.tui.widgets.models_table import ModelsTable
-from tests.tui.factory import SIZE, make_app, pilot_test, settle
+from tests.tui.factory import SIZE, make_app, pilot_test, screen_text, settle
 
 VERSION = "model_version:churn-model/v2.0.0"
 
@@ -312,10 +312,12 @@ async def test_the_footer_keeps_its_width_when_version_keys_hide(
         assert screen.detail is not None and screen.detail.node.id == run.id
         assert footer.virtual_size.width == width
         pad = footer.query_one(FooterPad)
-        assert pad.size.width == sum(k.outer_size.width for k in version_keys)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        assert pad.size.width == sum(k.outer_size.width for k in keys if not k.display)  # version keys and all
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert all(k.display for k in version_keys) and pad.size.width == 0
+        assert all(k.display for k in version_keys)
+        assert pad.size.width == sum(k.outer_size.width for k in keys if not k.display)  # those past 120 columns
         assert footer.virtual_size.width == width
 
 
@@ -466,3 +468,56 @@ async def test_values_fit_the_table_after_a_node_with_longer_names(
         await settle(pilot)
         assert props.max_scroll_x == 0
         assert len(str(props.get_row_at(0)[1])) >= 12
+
+
+@pilot_test
+async def test_keys_that_do_not_fit_80_columns_are_hidden_whole_behind_an_ellipsis(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """The node view has more keys than 80 columns hold: the footer cut the last one mid-word ("d Diff p")
+    and pushed `? Keys` out of sight. Now the keys that fit are shown whole, `? Keys` among them, then "…"."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, VERSION)
+        await settle(pilot)
+        footer = screen.query_one(ExplorerFooter)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        shown = [k for k in keys if k.display]
+        palette = footer.query_one(".-command-palette", FooterKey)
+        assert 0 < len(shown) < len(keys)
+        assert "help" in [k.action for k in shown]
+        assert all(k.region.right <= palette.region.x for k in shown)  # none runs under the palette key
+        line = screen_text(app).splitlines()[-1]
+        assert "? Keys" in line and "…" in line and "Diff p" not in line
+        assert line.index("…") > line.index("esc Close")
+        await pilot.resize_terminal(160, 24)
+        await settle(pilot)
+        assert all(k.display for k in keys) and footer.query_one(FooterPad).overflowed is False
+        assert "…" not in screen_text(app).splitlines()[-1]
+
+
+@pilot_test
+async def test_tab_labels_keep_their_counts_at_80_columns(store: LineageStore, workspace_settings: Settings) -> None:
+    run = store.nodes(NodeKind.RUN)[0]
+    params, metrics = len(run.properties["params"]), len(run.properties["metrics"])
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, run.id)
+        await settle(pilot)
+        tabs = screen.query_one(TabbedContent)
+        labels = [str(tabs.get_tab(t).label) for t in ("tab-properties", "tab-params", "tab-metrics", "tab-gaps")]
+        gaps = len(screen.detail.gaps) if screen.detail else -1
+        assert labels == ["Props", f"Params {params}", f"Metrics {metrics}", f"Gaps {gaps}"]
+        assert f"Gaps {gaps}" in screen_text(app)  # the row fits: the last count is on screen
+        await pilot.resize_terminal(140, 24)
+        await settle(pilot)
+        assert str(tabs.get_tab("tab-properties").label) == "Properties"
+
+
+def test_tab_labels_shorten_to_fit_and_keep_counts() -> None:
+    from explorer.tui.data.text import tab_labels
+
+    assert tab_labels(60, 3, 12, 1) == ("Properties", "Params 3", "Metrics 12", "Gaps 1")
+    assert tab_labels(39, 3, 12, 1) == ("Props", "Params 3", "Metrics 12", "Gaps 1")  # 80 columns: 39 cells
+    assert tab_labels(30, 3, 12, 1) == ("Props", "Par 3", "Met 12", "Gaps 1")
+    assert tab_labels(20, 300, 12, 10) == ("P", "Pa 300", "Me 12", "G 10")

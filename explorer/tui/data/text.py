@@ -67,3 +67,17 @@ def short_id(node_id: str) -> str:
     if kind in ("commit", "signature", "run") and len(rest) > 12:
         return f"{kind}:{rest.removeprefix('sha256:')[:12]}"
     return node_id
+
+
+def tab_labels(room: int, params: int, metrics: int, gaps: int) -> tuple[str, str, str, str]:
+    """The node view's four tab labels, the longest set that fits ``room`` cells (a tab pads its label
+    with a cell each side). The counts stay in every set: a cut one read "Gaps" for "Gaps 1"."""
+    choices = (
+        ("Properties", f"Params {params}", f"Metrics {metrics}", f"Gaps {gaps}"),
+        ("Props", f"Params {params}", f"Metrics {metrics}", f"Gaps {gaps}"),
+        ("Props", f"Par {params}", f"Met {metrics}", f"Gaps {gaps}"),
+    )
+    for labels in choices:
+        if sum(len(label) + 2 for label in labels) <= room:
+            return labels
+    return ("P", f"Pa {params}", f"Me {metrics}", f"G {gaps}")

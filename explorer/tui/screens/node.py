@@ -21,6 +21,7 @@ from explorer.graph import Direction
 from explorer.lineage import Gap, NodeKind
 from explorer.tui.data.history import History
 from explorer.tui.data.nodes import NeighbourPage, NodeDetail, neighbours, node_detail
+from explorer.tui.data.text import tab_labels
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.breadcrumb import Breadcrumb
@@ -28,6 +29,7 @@ from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import Entry, LineageTree
 
+TAB_IDS = ("tab-properties", "tab-params", "tab-metrics", "tab-gaps")
 HIDDEN_STEP = 0.02  # seconds between laying out the hidden view and drawing it off-screen
 
 
@@ -315,18 +317,25 @@ class NodeScreen(ExplorerScreen):
         self.query_one("#params", KeyValueTable).show(detail.params)
         self.query_one("#metrics", KeyValueTable).show(detail.metrics)
         self.query_one("#gaps", KeyValueTable).show([(g.kind, g.reason) for g in detail.gaps])
+        self._label_tabs()
+        self.query_one(TabbedContent).get_tab("tab-gaps").set_class(bool(detail.gaps), "-has-gaps")
+        self.refresh_bindings()
+        self._restart_tree()
+
+    def _label_tabs(self) -> None:
+        """The tab labels with their counts, as long as the tab row fits (80 columns cut "Gaps 1" to "Gaps")."""
+        if self.detail is None:
+            return
         tabs = self.query_one(TabbedContent)
-        for pane, label in (
-            ("tab-params", f"Params {len(detail.params)}"),
-            ("tab-metrics", f"Metrics {len(detail.metrics)}"),
-            ("tab-gaps", f"Gaps {len(detail.gaps)}"),
-        ):
+        counts = (len(self.detail.params), len(self.detail.metrics), len(self.detail.gaps))
+        room = tabs.size.width or self.size.width // 2
+        for pane, label in zip(TAB_IDS, tab_labels(room, *counts), strict=True):
             tab = tabs.get_tab(pane)
             if str(tab.label) != label:
                 tab.label = label
-        tabs.get_tab("tab-gaps").set_class(bool(detail.gaps), "-has-gaps")
-        self.refresh_bindings()
-        self._restart_tree()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._label_tabs)  # once the tab row has its new width
 
     def _restart_tree(self) -> None:
         if self.detail is None:

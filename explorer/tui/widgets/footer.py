@@ -11,6 +11,9 @@ width: a changed content width would make Textual lay out the whole screen a sec
 later (the footer is a scrolling container, and its virtual size is laid out). The pad shows the
 footer's background, like the footer beyond its last key.
 
+Keys that do not fit the footer's width (the node view's dozen keys at 80 columns) are hidden whole,
+not cut mid-word, and the pad then starts with an ellipsis: ``?`` lists every key.
+
 It hears of changed bindings at once, inside the ``refresh_bindings()`` call (Textual's footer hears
 a message hop later): keys shown or hidden with the change that caused it are drawn in the same
 frame, instead of in a frame of their own after it.
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -29,11 +34,13 @@ from textual.widgets._footer import FooterKey
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+HELP_ACTION = "help"  # the `?` key: kept in a footer too narrow for all its keys, since it lists them
 Shape = tuple[tuple[str, str, str, str, str, object], ...]
 
 
 class FooterPad(Widget):
-    """Blank room standing in for the hidden keys (keeps the footer's content width)."""
+    """Blank room standing in for the hidden keys (keeps the footer's content width); it starts with an
+    ellipsis when keys were hidden for want of room."""
 
     DEFAULT_CSS = """
     FooterPad {
@@ -42,8 +49,11 @@ class FooterPad(Widget):
     }
     """
 
+    overflowed = reactive(False, layout=False)
+
     def render(self) -> RenderResult:
-        return ""  # a bare Widget renders its own class name: "FooterPad" showed in the footer
+        # a bare Widget renders its own class name: "FooterPad" showed in the footer
+        return "…" if self.overflowed else ""
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         # Textual lays the screen out again when a widget's virtual size changes (in case it scrolls
@@ -109,25 +119,63 @@ class ExplorerFooter(Footer):
         if self._shape is None or not _subsequence(shape, self._shape):
             self._shape = shape
             await self.recompose()
+            self.call_after_refresh(self._refit)  # the new keys' widths are known once laid out
             return
         self._restyle(enabled)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        if self.is_attached and self._shape is not None:
+            self._restyle(self._wanted()[1])
+
     def _restyle(self, enabled: dict[str, bool]) -> None:
-        """Hide the keys not wanted now, and enable or disable the others in place."""
+        """Hide the keys not wanted now and those that do not fit, and enable or disable the others in place."""
+        keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
+        wanted = [key for key in keys if f"{key.key}\0{key.action}" in enabled]
+        shown = self._fitting(wanted)
         pad = 0
-        for key in self.query(FooterKey):
+        for key in keys:
             state = enabled.get(f"{key.key}\0{key.action}")
-            visible = state is not None or key.has_class("-command-palette")
+            visible = key in shown
             if key.display != visible:
                 key.display = visible
             if not visible:
-                pad += key.outer_size.width + key.styles.margin.width  # as wide as when it was last shown
+                pad += _width(key)  # as wide as when it was last shown
             if state is not None and key._disabled == state:  # the footer keeps its state there
                 key._disabled = not state
                 key.set_class(not state, "-disabled")
         for filler in self.query(FooterPad):
             if filler.styles.width is None or filler.styles.width.value != pad:
                 filler.styles.width = pad
+            filler.overflowed = len(shown) < len(wanted)
+
+    def _fitting(self, wanted: list[FooterKey]) -> set[FooterKey]:
+        """The wanted keys that fit beside the palette key, in order; one cell is kept for an ellipsis
+        when some do not, and the help key (which lists them all) is kept first. All of them before
+        the footer is laid out (their widths are not known yet)."""
+        room = self.size.width
+        for key in self.query(FooterKey).filter(".-command-palette"):
+            room -= _width(key) if key.display else 0
+        widths = {key: _width(key) for key in wanted}
+        if self.size.width == 0 or 0 in widths.values() or sum(widths.values()) <= room:
+            return set(wanted)
+        room -= 1
+        shown = {key for key in wanted if key.action == HELP_ACTION and widths[key] <= room}
+        used = sum(widths[key] for key in shown)
+        for key in wanted:
+            if key in shown:
+                continue
+            if used + widths[key] > room:
+                break
+            shown.add(key)
+            used += widths[key]
+        return shown
+
+
+def _width(key: FooterKey) -> int:
+    return key.outer_size.width + key.styles.margin.width
 
 
 def _subsequence(part: Shape, whole: Shape) -> bool:
