@@ -5,6 +5,7 @@ Also what start-up imports: never MLflow (slow), whatever the screen.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,17 +22,23 @@ MLPROV = Path(sys.executable).parent / "mlprov"
 
 
 class Tmux:
-    """One detached tmux session of a fixed size running a command."""
+    """One detached tmux session of a fixed size running a command, on a tmux server of its own: a
+    user's server (its config, its clients' sizes) does not change what the test sees."""
 
     def __init__(self, command: list[str], width: int = 100, height: int = 30) -> None:
         self.name = f"mlprov-test-{uuid.uuid4().hex[:8]}"
+        self.tmux = ["tmux", "-L", self.name, "-f", "/dev/null"]
+        # Textual takes COLUMNS/LINES over the terminal's size, and something in the test process puts
+        # COLUMNS=80 LINES=24 in the C environment (not in os.environ): every "100x30" session ran at 80x24.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "--", *command],
+            [*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), "--", *command],
             check=True,
+            env=env,
         )
 
     def screen(self) -> str:
-        proc = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        proc = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
         return proc.stdout
 
     def wait_for(self, text: str, *more: str, timeout: float = 30) -> str:
@@ -53,13 +60,15 @@ class Tmux:
             time.sleep(0.2)
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+        return subprocess.run([*self.tmux, "has-session", "-t", self.name], capture_output=True).returncode == 0
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        socket = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}" / self.name
+        socket.unlink(missing_ok=True)
 
 
 @pytest.fixture()
@@ -84,7 +93,7 @@ def test_mlprov_opens_the_explorer_in_a_terminal(tmux_factory: type[Tmux], works
     )
     term.wait_for("model versions", "Models", "churn-model", "Version")
     term.send("Enter")
-    term.wait_for("Upstream", "[model_version]", "Properties")
+    term.wait_for("Upstream", "[model_version]", "Properties", "Gaps 0")
     term.send("u")
     term.wait_for("Downstream")
     term.send("Escape")
@@ -106,16 +115,19 @@ def test_the_node_view_made_ahead_shows_whole_in_a_terminal(
 ) -> None:
     """The node view is composed, filled with the highlighted version and drawn off-screen while the
     home is idle; Enter brings it up: the terminal shows that version whole. Enter at once on another
-    row shows that other version."""
+    row shows that other version. In 80x24, the smallest terminal it is made for, nothing is cut without
+    an ellipsis: the tab labels keep their counts, the footer shows whole keys, `? Keys` among them."""
     term = tmux_factory(
-        [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=100, height=30
+        [str(MLPROV), "-w", str(workspace_settings.workspace), "--db", workspace_settings.db_url], width=80, height=24
     )
     term.wait_for("model versions", "churn-model")
     time.sleep(1.5)  # idle: the node view is made ahead and shows the first row's version
     term.send("Enter")
     shown = term.wait_for("Upstream")  # made ahead: whole in the first capture that shows it
     first = shown.splitlines()[0]  # the breadcrumb
-    assert "[model_version]" in first and "Properties" in shown and "Back" in shown, shown
+    assert "[model_version]" in first and "Props  Params 0  Metrics 0  Gaps 0" in shown, shown
+    footer = shown.splitlines()[-1]
+    assert "Back" in footer and "? Keys" in footer and footer.rstrip().endswith("^p Palette"), shown
     term.send("Escape")
     term.wait_gone("Upstream")
     term.send("Down", "Enter")  # at once, before that row is got ready off-screen
