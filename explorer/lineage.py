@@ -196,6 +196,27 @@ def model_id(model: str) -> str:
     return f"model:{model}"
 
 
+def mlflow_model_id(meta: Mapping[str, Any]) -> str | None:
+    """The id MLflow gave the model an ``MLmodel`` file describes: ``model_id`` (MLflow 3), else
+    ``model_uuid`` (MLflow 2); MLflow 1 gave none."""
+    value = meta.get("model_id") or meta.get("model_uuid")
+    return str(value) if value else None
+
+
+def mlmodel_key(meta: Mapping[str, Any]) -> str | None:
+    """The key of the model an ``MLmodel`` file describes, the same whoever read the file (tracking
+    store, image layer): MLflow 3's ``model_id``, else MLflow 2's ``model_uuid``, else, for a model MLflow 1
+    logged before either existed, ``<run_id>/<artifact_path>``: where it was logged. ``None`` when it
+    names none of these (a model saved outside any run by MLflow 1)."""
+    known = mlflow_model_id(meta)
+    if known is not None:
+        return known
+    run, path = meta.get("run_id"), meta.get("artifact_path")
+    if run and isinstance(path, str) and path.strip("/"):
+        return f"{run}/{path.strip('/')}"
+    return None
+
+
 def model_version_id(name: str, version: str) -> str:
     return f"model_version:{name}/{version}"
 

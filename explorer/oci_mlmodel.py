@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from explorer.lineage import mlmodel_key
+
 MAX_SMALL_FILE = 1 << 20
 WANTED = ("MLmodel", "requirements.txt")
 TAR_TYPES = (
@@ -37,9 +39,8 @@ class FoundModel:
 
     @property
     def model_key(self) -> str | None:
-        """The id MLflow gives the model: ``model_id`` (MLflow 3), else ``model_uuid``."""
-        value = self.meta.get("model_id") or self.meta.get("model_uuid")
-        return str(value) if value else None
+        """The key of the model, as the tracking store's scan knows it (:func:`mlmodel_key`)."""
+        return mlmodel_key(self.meta)
 
 
 class _ChunkReader(io.RawIOBase):

@@ -345,7 +345,8 @@ class _Scan:
                 facts,
                 mv,
                 self.source.display,
-                files.problem or f"the MLmodel at {redact(location)} has no model_uuid",
+                files.problem
+                or f"the MLmodel at {redact(location)} names no model (no model_uuid, run_id or artifact_path)",
             )
         return found
 

@@ -20,6 +20,8 @@ from explorer.lineage import (
     commit_id,
     dataset_id,
     experiment_id,
+    mlflow_model_id,
+    mlmodel_key,
     model_id,
     model_version_id,
     run_id,
@@ -297,11 +299,13 @@ class FactsBuilder:
 
         Known by its ``model_uuid``, like a registered MLflow 2 version's model. When its files are gone,
         the tag's copy of the MLmodel (flavors, times, versions) still describes it and the gap says the
-        files are missing. A model from before ``model_uuid`` existed stays on the run (``logged_models``).
+        files are missing. A model from before ``model_uuid`` existed is known by the run and its path.
         """
         if files.mlmodel is None:  # missing or malformed: the gap says which, the tag's copy names the model
             files = replace(files, mlmodel=entry)
-        mid = self.model_from_mlmodel(facts, location, files)
+        # logged in this run at this path, whatever the MLmodel (or the tag's copy of it) says of itself
+        key = mlmodel_key(files.mlmodel or {}) or mlmodel_key({"run_id": run, "artifact_path": entry["artifact_path"]})
+        mid = self.model_from_mlmodel(facts, location, files, key)
         if mid is not None and not (files.mlmodel or {}).get("run_id"):
             facts.link(
                 mid,
@@ -311,21 +315,23 @@ class FactsBuilder:
             )
         return mid
 
-    def model_from_mlmodel(self, facts: Facts, location: str, files: ModelFiles) -> str | None:
-        """An MLflow 2 style version (``runs:/…`` or a path): the model is known by its MLmodel ``model_uuid``."""
-        uuid = (files.mlmodel or {}).get("model_uuid")
-        if not uuid:
+    def model_from_mlmodel(
+        self, facts: Facts, location: str, files: ModelFiles, key: str | None = None
+    ) -> str | None:
+        """An MLflow 1/2 style version (``runs:/…`` or a path): the model is known by its MLmodel's
+        ``model_uuid`` or, older, the run and path it was logged at (:func:`mlmodel_key`), unless the
+        caller knows its ``key``."""
+        key = key or mlmodel_key(files.mlmodel or {})
+        if key is None:
             return None
-        mid = model_id(str(uuid))
-        props: dict[str, Any] = {
-            "model_id": str(uuid),
-            "tracking_uri": self.tracking_uri,
-            "artifact_location": redact(location),
-        }
+        mid = model_id(key)
+        props: dict[str, Any] = {"tracking_uri": self.tracking_uri, "artifact_location": redact(location)}
+        # an MLflow 1 model's key (run/path) is no MLflow id: a BOM would give it as the purl's model_uuid
+        _put(props, "model_id", mlflow_model_id(files.mlmodel or {}))
         self._model_files(facts, mid, props, files, location)
         run = (files.mlmodel or {}).get("run_id")
         _put(props, "source_run_id", None if run is None else str(run))
-        facts.add_node(Node(mid, NodeKind.MODEL, f"model {uuid}", props))
+        facts.add_node(Node(mid, NodeKind.MODEL, f"model {key}", props))
         if run:
             facts.link(
                 mid,

@@ -28,6 +28,7 @@ from explorer.lineage import (
     NodeKind,
     commit_id,
     image_id,
+    mlflow_model_id,
     model_id,
     model_version_id,
     run_id,
@@ -320,7 +321,9 @@ class _ImageReader:
                 if key is None:
                     continue
                 mid = model_id(key)
-                model_props: dict[str, Any] = {"model_id": key}
+                model_props: dict[str, Any] = {}
+                if mlflow_model_id(model.meta):  # not an MLflow 1 model's run/path key
+                    model_props["model_id"] = key
                 for name in ("run_id", "artifact_path", "utc_time_created", "mlflow_version", "model_uuid"):
                     if model.meta.get(name):
                         model_props[name] = str(model.meta[name])

@@ -8,12 +8,14 @@ client's ``_record_logged_model`` write exactly what MLflow 2's ``log_model`` wr
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from explorer.lineage import EdgeKind
 from explorer.scan import run_scan
@@ -21,8 +23,13 @@ from explorer.sources.mlflow import MlflowSource
 from explorer.store import LineageStore
 
 
-def _log_run_model(client: Any, experiment: str, root: Path, name: str) -> tuple[str, str, Path]:
-    """One run with an sklearn model saved into its artifacts: (run id, model_uuid, the model folder)."""
+def _log_run_model(
+    client: Any, experiment: str, root: Path, name: str, *, mlflow1: bool = False
+) -> tuple[str, str, Path]:
+    """One run with an sklearn model saved into its artifacts: (run id, model_uuid, the model folder).
+
+    ``mlflow1``: as MLflow 1 wrote it, before ``model_uuid`` existed: neither the MLmodel nor the run's
+    tag names one (model_uuid "")."""
     import mlflow.sklearn
     from mlflow.models import Model
     from sklearn.linear_model import LogisticRegression
@@ -33,6 +40,16 @@ def _log_run_model(client: Any, experiment: str, root: Path, name: str) -> tuple
     saved = root / f"saved-{name}"
     model = LogisticRegression(C=0.7).fit([[0.0], [1.0], [2.0]], [0, 1, 1])
     mlflow.sklearn.save_model(model, str(saved), serialization_format="pickle")
+    if mlflow1:
+        mlmodel_file = saved / "MLmodel"
+        meta = yaml.safe_load(mlmodel_file.read_text())
+        del meta["model_uuid"]
+        meta["run_id"], meta["artifact_path"] = run_id, "model"
+        mlmodel_file.write_text(yaml.safe_dump(meta))
+        client.log_artifacts(run_id, str(saved), "model")
+        client.set_tag(run_id, "mlflow.log-model.history", json.dumps([meta]))
+        client.set_terminated(run_id)
+        return run_id, "", Path(run.info.artifact_uri.removeprefix("file://")) / "model"
     client.log_artifacts(run_id, str(saved), "model")
     mlmodel = Model.load(str(saved))
     mlmodel.run_id, mlmodel.artifact_path = run_id, "model"
@@ -54,8 +71,10 @@ def mlflow2_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         kept, kept_uuid, _ = _log_run_model(client, experiment, root, "kept")
         lost, lost_uuid, lost_dir = _log_run_model(client, experiment, root, "files-gone")
         shutil.rmtree(lost_dir)
+        old, _, _ = _log_run_model(client, experiment, root, "mlflow1", mlflow1=True)
         client.create_registered_model("reg")
         client.create_model_version("reg", f"runs:/{kept}/model", run_id=kept)
+        client.create_model_version("reg", f"runs:/{old}/model", run_id=old)
         odd = client.create_run(experiment, run_name="odd-tag")
         client.set_tag(odd.info.run_id, "mlflow.log-model.history", '[{"artifact_path": "model", "flav')
     return {
@@ -65,6 +84,7 @@ def mlflow2_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "lost": lost,
         "lost_uuid": lost_uuid,
         "odd": odd.info.run_id,
+        "mlflow1": old,
     }
 
 
@@ -100,4 +120,12 @@ def test_models_logged_in_runs_are_recorded(mlflow2_store: dict[str, str], tmp_p
         # a truncated tag: the run is recorded, nothing invented, no error
         odd = store.node(f"run:{s['odd']}")
         assert odd is not None and "logged_models" not in odd.properties
-        assert {n.id for n in store.nodes("model")} == {model.id, lost.id}
+        # MLflow 1: no model_uuid anywhere; known by the run and path it was logged at, registered and all
+        legacy = store.node(f"model:{s['mlflow1']}/model")
+        assert legacy is not None and "model_id" not in legacy.properties  # MLflow gave it no id
+        assert set(legacy.properties["flavors"]) == {"python_function", "sklearn"}
+        assert "model.pkl" in {f["path"] for f in legacy.properties["files"]}
+        assert [e.target for e in store.edges_from([legacy.id], [EdgeKind.GENERATED_BY])] == [f"run:{s['mlflow1']}"]
+        assert [e.target for e in store.edges_from(["model_version:reg/2"], [EdgeKind.VERSION_OF])] == [legacy.id]
+        assert not [g for g in store.gaps() if g.subject in ("model_version:reg/2", legacy.id)]
+        assert {n.id for n in store.nodes("model")} == {model.id, lost.id, legacy.id}

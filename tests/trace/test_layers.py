@@ -52,3 +52,18 @@ def test_corrupt_zstd_layer_is_a_reason_not_a_crash() -> None:
         "sha256:" + "1" * 64,
     )
     assert found == [] and problem is not None and "not a readable" in problem
+
+
+def test_a_model_is_known_by_the_same_key_in_an_image_as_in_its_tracking_store() -> None:
+    """MLflow 3 ``model_id``, else MLflow 2 ``model_uuid``, else (MLflow 1) the run and path it was logged at:
+    an image holding an MLflow 1 model meets the registered version's model node (``model:<run>/<path>``)."""
+    from explorer.lineage import mlmodel_key
+    from explorer.oci_mlmodel import FoundModel
+
+    assert mlmodel_key({"model_id": "m-1", "model_uuid": "u", "run_id": "r", "artifact_path": "model"}) == "m-1"
+    assert mlmodel_key({"model_uuid": "4f0c", "run_id": "r", "artifact_path": "model"}) == "4f0c"
+    assert mlmodel_key({"run_id": "8d2e", "artifact_path": "/sk/model/"}) == "8d2e/sk/model"
+    assert mlmodel_key({"run_id": "8d2e"}) is None and mlmodel_key({"flavors": {}}) is None
+    meta = {"run_id": "8d2e", "artifact_path": "model", "flavors": {"sklearn": {}}}
+    legacy = FoundModel("opt/model", "sha256:" + "0" * 64, meta)
+    assert legacy.model_key == "8d2e/model"
