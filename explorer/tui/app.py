@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -173,9 +173,11 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         if screen is not None and screen not in self.screen_stack and not self._exit:
             screen.preview(node_id, show=show)
 
-    def focused_model_version(self) -> str | None:
-        """The model version the user is looking at, for context actions in the palette."""
-        screen = self.screen
+    def focused_model_version(self, screen: Screen[object] | None = None) -> str | None:
+        """The model version the user is looking at on ``screen`` (the current one by default), for
+        context actions. The palette passes the screen it was opened on: while it is open, the
+        current screen is the palette itself."""
+        screen = self.screen if screen is None else screen
         if isinstance(screen, NodeScreen) and screen.detail and screen.detail.node.kind == NodeKind.MODEL_VERSION:
             return screen.node_id
         if isinstance(screen, ModelsScreen):
@@ -210,6 +212,13 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
     async def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             await self.push_screen(HelpScreen(self.binding_groups(), self.keymap_in_use))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, without its key panel and theme picker: `?` lists mlprov's keys with
+        their ids, and the explorer has its two themes (Textual's picker offered a dozen others)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Theme"):
+                yield command
 
     def action_toggle_theme(self) -> None:
         self.theme = "mlprov-light" if self.theme == "mlprov-dark" else "mlprov-dark"

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from explorer.tui.app import ExplorerApp
 
 LIMIT = 40
+# actions the palette lists by name already (the model version ones with the version's name), or that
+# Textual's own commands list (quit), or the palette itself
+_LISTED_ACTIONS = frozenset(
+    {"go_home", "open_trace", "open_diff", "scan", "toggle_theme", "help", "bom", "verify", "diff_previous"}
+    | {"quit", "command_palette"}
+)
 
 
 def find_nodes(store: LineageStore, query: str) -> list[Node]:
@@ -90,7 +96,7 @@ class ActionProvider(Provider):
             ("Toggle light/dark theme", app.action_toggle_theme, "mlprov-dark ↔ mlprov-light"),
             ("Show keys", app.action_help, "Every key and its id"),
         ]
-        version = app.focused_model_version()
+        version = app.focused_model_version(self.screen)  # the screen under the palette
         if version is not None:
             short = version.removeprefix("model_version:")
             commands += [
@@ -98,7 +104,22 @@ class ActionProvider(Provider):
                 (f"Verify signatures of {short}", partial(app.verify_signatures, version), "Against signers.yaml"),
                 (f"Diff {short} against the version before", partial(app.open_diff_previous, version), ""),
             ]
-        return commands
+        return commands + self._key_commands()
+
+    def _key_commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        """Every other key that applies on the screen under the palette (sort, back, expand, cancel...),
+        named by its tooltip, run as the key would run it."""
+        app = self.explorer
+        out: list[tuple[str, Callable[[], object], str]] = []
+        seen: set[str] = set()
+        for key, (node, binding, enabled, tooltip) in self.screen.active_bindings.items():
+            action = binding.action
+            if not enabled or action in _LISTED_ACTIONS or action in seen:
+                continue
+            seen.add(action)
+            name = tooltip or binding.tooltip or binding.description or action
+            out.append((name, partial(app.run_action, action, node), f"key {app.get_key_display(binding) or key}"))
+        return out
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():

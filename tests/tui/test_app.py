@@ -241,3 +241,44 @@ async def test_a_failing_worker_is_reported_once(store: LineageStore, workspace_
         failures = [n for n in app._notifications if "disk on fire" in n.message]
         assert len(failures) == 1 and failures[0].severity == "error"
         assert app.task_state is None
+
+
+async def _palette_hits(app: ExplorerApp, pilot, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from textual.command import CommandList
+
+    await pilot.press("ctrl+p", *query)
+    await pilot.pause(0.6)
+    options = app.screen.query_one(CommandList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+@pilot_test
+async def test_palette_runs_the_actions_of_the_version_and_the_keys_under_it(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """While the palette is open the current screen is the palette itself: the version actions asked it
+    for the version in view and never appeared. Every key of the screen under it is a command too."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # churn-model 2: there is a version before it
+        row = app.screen.query_one(ModelsTable).current
+        assert row is not None and row.id == "model_version:churn-model/2"
+        short = row.id.removeprefix("model_version:")
+        hits = await _palette_hits(app, pilot, "verify")
+        assert any(f"Verify signatures of {short}" in h for h in hits), hits
+        await pilot.press("escape")
+        hits = await _palette_hits(app, pilot, "sort")
+        assert any("Sort" in h for h in hits), hits  # the home's sort key, by its tooltip
+        await pilot.press("escape")
+        hits = await _palette_hits(app, pilot, "theme")
+        assert hits and all("Change the current theme" not in h for h in hits)  # Textual's picker is gone
+        await pilot.press("escape")
+        await pilot.press("ctrl+p", *f"diff {short} against")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        from explorer.tui.screens.diff import DiffScreen
+
+        assert isinstance(app.screen, DiffScreen)
+        assert short in str(app.screen.query_one("#diff-b", Input).value)
