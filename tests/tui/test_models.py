@@ -149,3 +149,36 @@ def test_counts_read_as_english() -> None:
 
     assert plural(1, "model version") == "1 model version"
     assert (plural(0, "gap"), plural(1000, "fact")) == ("0 gaps", "1,000 facts")
+
+
+@pilot_test
+async def test_a_row_cut_to_fit_is_shown_whole_and_keys_without_a_row_say_so(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """At 80 columns the champion's deployments and data versions end in "…" and the table had no way to
+    show them whole; the sort column scrolled off screen left no sign of the sort; keys pressed with no
+    row (a filter matching none) did nothing."""
+    from explorer.tui.screens.value import ValueScreen
+
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ModelsTable)
+        table.move_cursor(row=[r.id for r in table.shown].index("model_version:churn-model/4"))
+        row = table.current
+        assert row is not None and row.deployed and row.data
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)
+        text = str(app.screen.value)
+        assert f"Deployed now: {', '.join(row.deployed)}" in text and f"Data version: {', '.join(row.data)}" in text
+        await pilot.press("escape")
+        await pilot.press(*"oooooo")  # to Gaps, past the right edge at 80 columns
+        await settle(pilot)
+        assert "sorted by Gaps ▲" in str(app.screen.query_one("#models-status", Label).render())
+        await pilot.press("slash", *"zzzz", "enter")
+        await settle(pilot)
+        assert table.current is None
+        await pilot.press("v")
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["No model version is highlighted: the filter matches none."]

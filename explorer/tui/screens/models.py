@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Label
 from explorer.tui.data.models import ModelRow, model_rows, model_versions
 from explorer.tui.data.text import plural
 from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.models_table import ModelsTable
 
 FIRST_PAGE = 60  # a screenful first, so rows appear at once on a large store
@@ -44,6 +45,7 @@ class ModelsScreen(ExplorerScreen):
         ),
         Binding("b", "bom", "ML-BOM", id="bom", tooltip="Generate the ML-BOM of the highlighted version and save it"),
         Binding("v", "verify", "Verify", id="verify", tooltip="Verify the signatures of the highlighted version"),
+        Binding("e", "show_row", "Whole row", id="models-row", tooltip="Show every cell of the highlighted row whole"),
     ]
 
     class RowsLoaded(Message):
@@ -58,6 +60,7 @@ class ModelsScreen(ExplorerScreen):
         super().__init__(id="models")
         self._rows: list[ModelRow] = []
         self._preview_timer: Timer | None = None
+        self._done = False  # every page of rows has arrived
 
     def compose_body(self) -> ComposeResult:
         yield Label(Text("Models", style="bold"), id="models-title")
@@ -117,6 +120,7 @@ class ModelsScreen(ExplorerScreen):
             self.explorer.preview_node(current)
 
     def _update_status(self, *, done: bool = True) -> None:
+        self._done = done
         table = self.query_one(ModelsTable)
         status = self.query_one("#models-status", Label)
         if done and not self._rows:
@@ -132,12 +136,13 @@ class ModelsScreen(ExplorerScreen):
         text = plural(len(self._rows), "model version") + ("" if done else " (loading…)")
         if table.filter_text:
             text += f" · {shown} match “{table.filter_text}”"
+        text += f" · sorted by {table.sort_title}"
         status.update(Text(text, style="dim"))
 
     @on(Input.Changed, "#models-filter")
     def _filter(self, event: Input.Changed) -> None:
         self.query_one(ModelsTable).filter_text = event.value.strip()
-        self._update_status()
+        self._update_status(done=self._done)
 
     @on(Input.Submitted, "#models-filter")
     def _filter_done(self) -> None:
@@ -159,14 +164,30 @@ class ModelsScreen(ExplorerScreen):
         row = self.query_one(ModelsTable).current
         return row.id if row else None
 
+    def _acted_on(self) -> ModelRow | None:
+        """The highlighted version a key acts on; when there is none (a filter matching nothing), a
+        notice says so rather than the key doing nothing."""
+        row = self.query_one(ModelsTable).current
+        if row is None:
+            self.notify("No model version is highlighted: the filter matches none.", severity="warning")
+        return row
+
+    def action_show_row(self) -> None:
+        if (row := self._acted_on()) is not None:
+            self.app.push_screen(ValueScreen(f"{row.name} {row.version}", ModelsTable.whole(row)))
+
     def action_diff_previous(self) -> None:
-        if (current := self._current()) is not None:
-            self.explorer.open_diff_previous(current)
+        if (row := self._acted_on()) is not None:
+            self.explorer.open_diff_previous(row.id)
 
     def action_bom(self) -> None:
-        if (current := self._current()) is not None:
-            self.explorer.generate_bom(current)
+        if (row := self._acted_on()) is not None:
+            self.explorer.generate_bom(row.id)
 
     def action_verify(self) -> None:
-        if (current := self._current()) is not None:
-            self.explorer.verify_signatures(current)
+        if (row := self._acted_on()) is not None:
+            self.explorer.verify_signatures(row.id)
+
+    @on(ModelsTable.Sorted)
+    def _sorted(self) -> None:
+        self._update_status(done=self._done)

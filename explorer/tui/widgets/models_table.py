@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
@@ -33,7 +34,7 @@ COLUMNS = (
     Column("data", "Data version", 28),
 )
 
-GROWS = {"name": 24, "data": 44, "metrics": 30}
+GROWS = {"name": 24, "data": 44, "deployed": 24, "metrics": 30}
 """Columns that take a wide terminal's spare cells, in this order, each up to so many more."""
 _MIDDLE = {"name", "data"}  # cut in the middle: the end tells rows apart (``dir:name``, ``@digest``)
 
@@ -99,11 +100,16 @@ class ModelsTable(DataTable[Text]):
     def watch_filter_text(self) -> None:
         self._refill()
 
+    class Sorted(Message):
+        """The sort column or direction changed."""
+
     def watch_sort_column(self) -> None:
         self._refill()
+        self.post_message(self.Sorted())
 
     def watch_sort_reverse(self) -> None:
         self._refill()
+        self.post_message(self.Sorted())
 
     @property
     def current(self) -> ModelRow | None:
@@ -111,6 +117,18 @@ class ModelsTable(DataTable[Text]):
         if 0 <= self.cursor_row < len(self.shown):
             return self.shown[self.cursor_row]
         return None
+
+    @property
+    def sort_title(self) -> str:
+        """The sort column's title and direction, for the status line (the header may be scrolled away)."""
+        title = next(c.title for c in COLUMNS if c.key == self.sort_column)
+        return f"{title} {'▼' if self.sort_reverse else '▲'}"
+
+    @staticmethod
+    def whole(row: ModelRow) -> str:
+        """Every cell of a row, whole, one per line: what the table cut to fit."""
+        texts = _texts(row)
+        return "\n".join(f"{c.title}: {texts[c.key][0]}" for c in COLUMNS) + f"\nid: {row.id}"
 
     def action_cycle_sort(self) -> None:
         keys = [c.key for c in COLUMNS]
