@@ -25,7 +25,8 @@ def resolve(store: LineageStore, ref: str) -> str:
     """The canonical id ``ref`` names, or :class:`RefError`.
 
     Accepted: a canonical id; a unique id prefix; a commit sha prefix (or run/model id); ``models:/NAME/VERSION``,
-    ``models:/NAME@ALIAS``, ``models:/m-…``; ``PATH@REV`` for a DVC-tracked path at a git revision.
+    ``models:/NAME@ALIAS``, ``models:/m-…``; ``NAME/VERSION`` of a registered version; ``PATH@REV`` for a
+    DVC-tracked path at a git revision.
     """
     ref = ref.strip()
     if not ref:
@@ -49,6 +50,8 @@ def resolve(store: LineageStore, ref: str) -> str:
         if hit:
             return hit
         raise RefError(f"no node {ref!r} in the store")
+    if "/" in ref and "@" not in ref and store.node(model_version_id(*ref.rsplit("/", 1))) is not None:
+        return model_version_id(*ref.rsplit("/", 1))  # NAME/VERSION, as the explorer's models home shows it
     if "@" in ref:
         return _path_at_rev(store, ref)
     raise RefError(f"{ref!r} names no node in the store (try `mlprov ls` or a canonical id such as commit:<sha>)")

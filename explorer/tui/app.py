@@ -80,6 +80,7 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         self._theme_choice = theme
         self.keymap_in_use: dict[str, str] = {}
         self._reported: set[int] = set()
+        self._task_name = "task"  # the long task running or last run (scan, verify …, ML-BOM …)
         self._node_screen: NodeScreen | None = None
         self._froze_heap = False
 
@@ -248,7 +249,9 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
             self.notify("a task is already running (x cancels it)", severity="warning")
             return
         self.task_state = TaskState(title)
-        self._task_worker(job)
+        worker = self._task_worker(job)
+        worker.name = title  # a failure is reported as the task's ("scan: …"), not the method's
+        self._task_name = title  # the progress bar's title changes with each step
 
     @work(thread=True, exclusive=True, group=tasks.TASK_GROUP, exit_on_error=False)
     def _task_worker(self, job: Callable[[], tasks.TaskOutcome]) -> None:
@@ -295,9 +298,12 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
         self.refresh_bindings()
 
     def action_cancel_task(self) -> None:
+        title = self._task_name
         self.workers.cancel_group(self, tasks.TASK_GROUP)
         self.task_state = None
-        self.notify("cancelled; what a scan had written before is kept", severity="warning")
+        # a scan writes each source batch in one transaction: the batches before the cancel stay
+        kept = "; what it wrote before is kept" if title == "scan" else ""
+        self.notify(f"{title} cancelled{kept}", severity="warning")
 
     # --- failures -----------------------------------------------------------------------------------------
 

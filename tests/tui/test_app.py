@@ -226,6 +226,8 @@ async def test_cancel_a_running_task(store: LineageStore, workspace_settings: Se
         release.set()
         await settle(pilot)
         assert not any(n.message == "finished" for n in app._notifications)  # a cancelled result is dropped
+        # the task's own name: a cancelled verify used to say what a scan keeps
+        assert [n.message for n in app._notifications] == ["slow job cancelled"]
 
 
 @pilot_test
@@ -240,6 +242,7 @@ async def test_a_failing_worker_is_reported_once(store: LineageStore, workspace_
         await settle(pilot)
         failures = [n for n in app._notifications if "disk on fire" in n.message]
         assert len(failures) == 1 and failures[0].severity == "error"
+        assert failures[0].message == "broken: disk on fire"  # the task's name, not "_task_worker"
         assert app.task_state is None
 
 

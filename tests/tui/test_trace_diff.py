@@ -187,3 +187,51 @@ async def test_diff_not_available(
         await settle(pilot)
         assert app.screen.state == "unavailable"  # type: ignore[attr-defined]
         assert "Diff is not available" in str(app.screen.query_one("#diff-status", Label).render())
+
+
+@pilot_test
+async def test_a_failed_trace_or_diff_leaves_nothing_of_the_last_result(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """An error under the previous result read as if it explained that result: the diff kept its tables,
+    the trace its evidence panel. A version named as the models home shows it (NAME/VERSION) resolves."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(DiffScreen("churn-model/v1.0.0", "models:/churn-model/4"))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiffScreen) and screen.state == "done" and screen.sections
+        screen.query_one("#diff-a", Input).value = "no-such-model/9"
+        screen.start()
+        await settle(pilot)
+        assert screen.state == "failed" and screen.sections == []
+        assert not screen.query("#diff-sections DataTable")
+        assert "no-such-model/9" in str(screen.query_one("#diff-status", Label).render())
+        await pilot.press("escape")
+        app.push_screen(TraceScreen("req-7f3a9c2e"))
+        await settle(pilot)
+        trace = app.screen
+        assert isinstance(trace, TraceScreen) and trace.view is not None
+        assert str(trace.query_one("#trace-evidence", EvidencePanel).render()).strip()
+        trace.start("req-doesnotexist")
+        await settle(pilot)
+        assert trace.view is None and not str(trace.query_one("#trace-evidence", EvidencePanel).render()).strip()
+
+
+def test_hop_columns_take_a_wide_terminal() -> None:
+    from explorer.tui.screens.trace import HOP_WIDTHS, hop_widths
+
+    assert hop_widths(73) == HOP_WIDTHS == (14, 34, 40)  # 80 columns: the evidence scrolls
+    assert hop_widths(113) == (24, 49, 40)  # 120 columns: "built_f…" and "versi…" were cut with room to spare
+    assert hop_widths(200) == (24, 64, 112)
+
+
+def test_a_diff_row_keeps_its_lists_for_the_whole_view() -> None:
+    """The commits section's files showed as JSON text inside JSON (``"[{\\"path\\": …``) when shown whole."""
+    from explorer.tui.data.documents import diff_sections
+
+    doc = {"a": "x", "b": "y", "commits": [{"sha": "38320143", "files": [{"path": "dvc.lock", "status": "M"}]}]}
+    [section] = diff_sections(doc)[1]
+    assert section.rows == [["38320143", '[{"path": "dvc.lock", "status": "M"}]']]
+    assert section.values == [["38320143", [{"path": "dvc.lock", "status": "M"}]]]

@@ -89,6 +89,9 @@ class Section:
     title: str
     columns: list[str]
     rows: list[list[str]]
+    values: list[list[Any]] | None = None
+    """The rows' values as the document had them (lists, mappings), for showing a row whole; ``rows``
+    has them as one line each. ``None``: the cells are the values."""
 
 
 _SKIP = {"a", "b", "ref_a", "ref_b", "left", "right", "old", "new"}
@@ -114,7 +117,8 @@ def _section(title: str, value: Any) -> Section:
         return Section(title, ["change"], [])
     if isinstance(value, list) and all(isinstance(v, dict) for v in value):
         columns = list(dict.fromkeys(k for v in value for k in v))
-        return Section(title, columns, [[one_line(v.get(c)) for c in columns] for v in value])
+        values = [[v.get(c) for c in columns] for v in value]
+        return Section(title, columns, [[one_line(x) for x in row] for row in values], values)
     if isinstance(value, list):
         return Section(title, ["value"], [[one_line(v)] for v in value])
     if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):

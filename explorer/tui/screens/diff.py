@@ -23,6 +23,20 @@ from explorer.tui.screens.value import ValueScreen
 CELL = 30
 
 
+class SectionTable(DataTable[Text]):
+    """One section of the diff; Enter shows the highlighted row whole (cells are cut to fit)."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "Whole row",
+            id="diff-row",
+            tooltip="Show the highlighted row whole (long cells are cut with …)",
+        ),
+    ]
+
+
 class DiffScreen(ExplorerScreen):
     """Two references on top (Enter diffs them), one table per section of the diff below."""
 
@@ -83,6 +97,9 @@ class DiffScreen(ExplorerScreen):
         b = self.query_one("#diff-b", Input).value.strip()
         if not a or not b:
             self.query_one("#diff-b" if a else "#diff-a", Input).focus()
+            self.query_one("#diff-status", Label).update(
+                Text(f"Type version {'B' if a else 'A'}: e.g. churn-model/3, models:/churn-model@champion", style="dim")
+            )
             return
         self.state = "running"
         self.query_one("#diff-status", Label).update(Text(f"diffing {a} → {b}…", style="dim"))
@@ -106,9 +123,11 @@ class DiffScreen(ExplorerScreen):
         self.post_message(self.Stopped("failed", f"diff failed: {error}"))
 
     @on(Stopped)
-    def _stopped(self, event: Stopped) -> None:
+    async def _stopped(self, event: Stopped) -> None:
         self.state = event.state
         self.query_one("#diff-status", Label).update(Text(event.reason, style="bold"))
+        self.sections = []
+        await self.query_one("#diff-sections", VerticalScroll).remove_children()  # not the last diff's result
 
     @on(Diffed)
     async def _diffed(self, event: Diffed) -> None:
@@ -119,7 +138,7 @@ class DiffScreen(ExplorerScreen):
         await box.remove_children()
         widgets = []
         for index, section in enumerate(event.sections):
-            table: DataTable[Text] = DataTable(id=f"diff-section-{index}", cursor_type="row", zebra_stripes=True)
+            table = SectionTable(id=f"diff-section-{index}", cursor_type="row", zebra_stripes=True)
             widgets.extend(
                 [
                     Label(
@@ -133,7 +152,7 @@ class DiffScreen(ExplorerScreen):
         await box.mount_all(widgets)
         room = box.scrollable_content_region.width - box.styles.scrollbar_size_vertical
         for index, section in enumerate(event.sections):
-            table = self.query_one(f"#diff-section-{index}", DataTable)
+            table = self.query_one(f"#diff-section-{index}", SectionTable)
             # the columns share the width (at most CELL each): cut at 30 each, 80 columns showed two and a
             # bit of a third, cut at the edge without an ellipsis
             width = max(8, min(CELL, room // max(1, len(section.columns)) - 2))
@@ -158,7 +177,8 @@ class DiffScreen(ExplorerScreen):
         index = int(str(event.data_table.id).rpartition("-")[2])
         section = self.sections[index]
         if 0 <= event.cursor_row < len(section.rows):
-            row = dict(zip(section.columns, section.rows[event.cursor_row], strict=False))
+            cells = (section.values or section.rows)[event.cursor_row]  # lists as lists, not as JSON text
+            row = dict(zip(section.columns, cells, strict=False))
             self.app.push_screen(ValueScreen(section.title, row))
 
     def action_focus_input(self) -> None:

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker
 
 from explorer.lineage import Evidence, Gap
@@ -17,6 +18,18 @@ from explorer.tui.data.documents import Hop, TraceView, trace_view
 from explorer.tui.data.text import clip, one_line
 from explorer.tui.screens.base import ExplorerScreen
 from explorer.tui.widgets.evidence import EvidencePanel
+
+HOP_WIDTHS = (14, 34, 40)  # hop, node, evidence: what 80 columns show (the evidence scrolls)
+
+
+def hop_widths(room: int) -> tuple[int, int, int]:
+    """The three columns' widths in ``room`` cells: at least :data:`HOP_WIDTHS`; a wide terminal's
+    spare cells go to the hop (up to 10 more), the node (up to 30 more), then the evidence."""
+    hop, node, evidence = HOP_WIDTHS
+    spare = max(0, room - hop - node - evidence)
+    more_hop = min(10, spare)
+    more_node = min(30, spare - more_hop)
+    return hop + more_hop, node + more_node, evidence + spare - more_hop - more_node
 
 
 class TraceScreen(ExplorerScreen):
@@ -66,9 +79,8 @@ class TraceScreen(ExplorerScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#trace-hops", DataTable)
-        table.add_column("hop", key="hop", width=14)
-        table.add_column("node", key="node", width=34)
-        table.add_column("evidence", key="evidence", width=40)
+        for key, width in zip(("hop", "node", "evidence"), HOP_WIDTHS, strict=True):
+            table.add_column(key, key=key, width=width)
         self.query_one("#trace-query", Input).focus()
         if self._query:
             self.start(self._query)
@@ -107,8 +119,11 @@ class TraceScreen(ExplorerScreen):
     @on(Stopped)
     def _stopped(self, event: Stopped) -> None:
         self.state = event.state
+        self.view = None
         self.query_one("#trace-status", Label).update(Text(event.reason, style="bold"))
         self.query_one("#trace-hops", DataTable).clear()
+        self.query_one("#trace-evidence", EvidencePanel).show_text("")  # not the last trace's hop
+        self.refresh_bindings()
 
     @on(Traced)
     def _traced(self, event: Traced) -> None:
@@ -118,19 +133,29 @@ class TraceScreen(ExplorerScreen):
         gaps = f" · {event.view.gaps} gap(s)" if event.view.gaps else ""
         status = f"{len([h for h in event.view.hops if h.gap is None])} hops{gaps}" + (f" · {record}" if record else "")
         self.query_one("#trace-status", Label).update(Text(status, style="dim"))
+        self._fill()
+        self.query_one("#trace-hops", DataTable).focus()
+
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self._fill()
+
+    def _fill(self) -> None:
+        """The hops, their columns as wide as the screen allows (a wide terminal cut them all the same)."""
         table = self.query_one("#trace-hops", DataTable)
+        widths = hop_widths(self.size.width - 2 * len(HOP_WIDTHS) - 1)
+        row = table.cursor_row
         table.clear()
-        for index, hop in enumerate(event.view.hops):
+        for key, width in zip(("hop", "node", "evidence"), widths, strict=True):
+            table.columns[ColumnKey(key)].width = width
+        for index, hop in enumerate(self.view.hops if self.view else []):
             style = "bold red" if hop.gap is not None else ""
             name = "⚠ gap" if hop.gap is not None else ("  " * min(hop.depth, 4) + (hop.edge_kind or "start"))
             node = hop.label if hop.gap is not None else f"{hop.label} [{hop.kind}]"
-            table.add_row(
-                Text(clip(name, 14), style=style),
-                Text(clip(node, 34), style=style),
-                Text(clip(hop.evidence_text, 40), style=style),
-                key=str(index),
-            )
-        table.focus()
+            cells = zip((name, node, hop.evidence_text), widths, strict=True)
+            table.add_row(*(Text(clip(text, width), style=style) for text, width in cells), key=str(index))
+        if 0 <= row < table.row_count:
+            table.move_cursor(row=row)
 
     @on(DataTable.RowHighlighted, "#trace-hops")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
