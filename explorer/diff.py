@@ -219,7 +219,9 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _first(store: LineageStore, node_id: str, kind: EdgeKind, prefix: str = "") -> Node | None:
-    targets = [e.target for e in store.edges_from([node_id], [kind]) if e.target.startswith(prefix)]
+    # one target, however many systems said so (a workspace scanned again from another path records
+    # the same edge with new evidence: two edges, one fact)
+    targets = list(dict.fromkeys(e.target for e in store.edges_from([node_id], [kind]) if e.target.startswith(prefix)))
     if len(targets) != 1:
         return None
     return store.node(targets[0])
