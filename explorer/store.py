@@ -451,21 +451,29 @@ class LineageStore:
         with self._engine.connect() as conn:
             return [str(r) for r in conn.execute(stmt).scalars()]
 
-    def search(self, needle: str, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Node]:
-        """Nodes whose id or label contains ``needle`` (case-insensitive), ids first."""
-        escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        stmt = (
-            select(NodeRow)
-            .where(
+    def search(
+        self,
+        needle: str | Sequence[str],
+        limit: int = 50,
+        kinds: Sequence[str] | None = None,
+        *,
+        subsequence: bool = False,
+    ) -> list[Node]:
+        """Nodes whose id or label contains ``needle`` (case-insensitive; each of several needles),
+        ordered by kind and id. ``subsequence``: holds the needle's characters in order, with anything
+        between (``trainv2`` finds ``train-v2.0.0``), for a fuzzy finder to rank."""
+        needles = [needle] if isinstance(needle, str) else list(needle)
+        conditions = []
+        for one in needles:
+            escaped = [c.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for c in one.lower()]
+            pattern = "%" + ("%".join(escaped) if subsequence else "".join(escaped)) + "%"
+            conditions.append(
                 or_(
                     func.lower(NODES.id).like(pattern, escape="\\"),
                     func.lower(NODES.label).like(pattern, escape="\\"),
                 )
             )
-            .order_by(NODES.kind, NODES.id)
-            .limit(limit)
-        )
+        stmt = select(NodeRow).where(*conditions).order_by(NODES.kind, NODES.id).limit(limit)
         if kinds:
             stmt = stmt.where(NODES.kind.in_(list(kinds)))
         with self._engine.connect() as conn:

@@ -236,3 +236,16 @@ def test_postgres_unreachable_is_one_line(tmp_path: Path) -> None:
     message = str(err.value)
     assert "cannot open the store" in message and "\n" not in message
     assert "s3cret" not in message  # credentials are never printed
+
+
+def test_search_by_every_word_or_by_letters_in_order(tmp_path: Path) -> None:
+    facts = Facts()
+    named = (("run:1", "train-v2.0.0 (churn)"), ("run:2", "train-v1.0.0 (churn)"), ("stage:r:train@a", "train"))
+    for node_id, label in named:
+        facts.add_node(Node(node_id, NodeKind.RUN if node_id.startswith("run") else NodeKind.STAGE, label))
+    with LineageStore.open(f"sqlite:///{tmp_path / 'l.db'}") as store:
+        store.write_batch("test", facts)
+        assert [n.id for n in store.search(["train", "v2"])] == ["run:1"]
+        assert [n.id for n in store.search("trainv2")] == []
+        assert [n.id for n in store.search("trainv2", subsequence=True)] == ["run:1"]
+        assert [n.id for n in store.search("t_%", subsequence=True)] == []  # LIKE's wildcards stay literal

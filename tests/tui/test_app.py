@@ -285,3 +285,18 @@ async def test_palette_runs_the_actions_of_the_version_and_the_keys_under_it(
 
         assert isinstance(app.screen, DiffScreen)
         assert short in str(app.screen.query_one("#diff-b", Input).value)
+
+
+@pilot_test
+async def test_palette_finds_a_node_by_its_words_or_letters(store: LineageStore, workspace_settings: Settings) -> None:
+    """`trainv2` found nothing and `train v2` only a commit: candidates were substrings of the whole query
+    or of its longest word (40 of them, in id order), ranked by a matcher that wants the space itself."""
+    run = next(n for n in store.search("train-v2.0.0", kinds=["run"]))
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for query in ("trainv2", "train v2"):
+            hits = await _palette_hits(app, pilot, query)
+            assert hits and hits[0].startswith(run.label), (query, hits[:3])
+            await pilot.press("escape")
+            await settle(pilot)
