@@ -538,9 +538,10 @@ def manifest_differences(expected: oms_manifest.Manifest, have: dict[str, list[t
                 break
     for name in sorted(set(want) & set(have)):
         if want[name] != have[name]:
-            signed = ", ".join(d[:16] for _, d in want[name])
-            found = ", ".join(d[:16] for _, d in have[name])
-            problems.append(f"{name!r} differs from the signed digest (signed {signed}…, found {found}…)")
+            # whole digests: an auditor compares them with the signature's and with their own hashing
+            signed = ", ".join(d for _, d in want[name])
+            found = ", ".join(d for _, d in have[name])
+            problems.append(f"{name!r} differs from the signed digest (signed {signed}, found {found})")
     problems.extend(f"{name!r} is missing (it was signed)" for name in missing if name not in renamed)
     problems.extend(f"extra file {name!r} is not covered by the signature" for name in extra if name not in renamed)
     return problems
@@ -580,8 +581,7 @@ def _verify_artifact_bundle(
     if signed and base64.b64decode(signed) != digest:
         raise VerificationFailure(
             f"{model_path.name!r} differs from the signed digest "
-            f"(signed {base64.b64decode(signed).hex()[:16]}…, "
-            f"found {digest.hex()[:16]}…)",
+            f"(signed {base64.b64decode(signed).hex()}, found {digest.hex()})",
             reason="digest-mismatch",
         )
     _verify_keyless(info, usable, trust_config, Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest))  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,7 @@ def test_any_changed_byte_fails(cli: Cli, fixtures_dir: Path, tmp_path: Path, fo
     result = cli.run("verify", model, *options)
     assert result.exit_code == 1
     assert "'signme-2' differs from the signed digest (signed 32dcb1f8e1ae52d5" in result.stderr
+    assert re.search(r"\(signed [0-9a-f]{64}, found [0-9a-f]{64}\)", result.stderr)  # whole, not cut with …
 
 
 def test_signed_wheel_verifies_as_a_plain_artifact(cli: Cli, fixtures_dir: Path) -> None:
