@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 from textual.widgets import Input, TabbedContent
 from textual.widgets._footer import FooterKey
@@ -521,3 +522,36 @@ def test_tab_labels_shorten_to_fit_and_keep_counts() -> None:
     assert tab_labels(39, 3, 12, 1) == ("Props", "Params 3", "Metrics 12", "Gaps 1")  # 80 columns: 39 cells
     assert tab_labels(30, 3, 12, 1) == ("Props", "Par 3", "Met 12", "Gaps 1")
     assert tab_labels(20, 300, 12, 10) == ("P", "Pa 300", "Me 12", "G 10")
+
+
+@pilot_test
+async def test_an_edge_said_twice_is_one_line_with_both_evidences(workspace_settings: Settings, tmp_path: Path) -> None:
+    """A workspace copied elsewhere and scanned again records each edge again with the new path in its
+    evidence: the tree showed every edge twice (seen on a moved sample workspace)."""
+    import shutil
+
+    from explorer.lineage import Evidence, Facts
+    from explorer.tui.data.nodes import neighbours
+
+    db = tmp_path / "copy.db"
+    shutil.copy(workspace_settings.db_url.removeprefix("sqlite:///"), db)
+    store = LineageStore.open(f"sqlite:///{db}")
+    [edge] = store.edges_from(["model_version:churn-model/4"], [EdgeKind.VERSION_OF])
+    facts = Facts()
+    facts.link(edge.source, edge.target, edge.kind, Evidence("mlflow", "/moved/ws/mlflow.db version 4", "registered"))
+    store.write_batch("test:moved", facts)
+    assert len(store.edges_from([edge.source], [EdgeKind.VERSION_OF])) == 2
+    page = neighbours(store, edge.source, Direction.UP)
+    [item] = [i for i in page.items if i.edge.kind == EdgeKind.VERSION_OF]
+    assert [e.locator for e in item.also] == ["/moved/ws/mlflow.db version 4"]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, edge.source)
+        tree = screen.query_one(LineageTree)
+        lines = [c for c in tree.root.children if c.data and c.data.edge and c.data.edge.kind == EdgeKind.VERSION_OF]
+        assert len(lines) == 1
+        tree.move_cursor(lines[0])
+        await settle(pilot)
+        shown = str(screen.query_one(EvidencePanel).render())
+        assert "(and 1 more)" in shown and "also said by mlflow: /moved/ws/mlflow.db version 4" in shown
+    store.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.graph import HISTORY_EDGES, Direction
-from explorer.lineage import Edge, Gap, Node, NodeKind
+from explorer.lineage import Edge, Evidence, Gap, Node, NodeKind
 from explorer.store import LineageStore
 
 PAGE = 100
@@ -19,6 +19,9 @@ class Neighbour:
 
     edge: Edge
     node: Node
+    also: tuple[Evidence, ...] = ()
+    """Evidence of the same edge said again (another source, or a scan of the same source from another
+    path): one line in the tree, every evidence in its panel."""
 
     @property
     def node_id(self) -> str:
@@ -74,11 +77,17 @@ def neighbours(
     edges = store.edges_from([node_id]) if direction == Direction.UP else store.edges_to([node_id])
     edges = [e for e in edges if e.kind not in HISTORY_EDGES]
     edges.sort(key=lambda e: (str(e.kind), e.target if direction == Direction.UP else e.source))
-    page = edges[offset : offset + limit]
-    other = [e.target if direction == Direction.UP else e.source for e in page]
-    found = store.nodes_by_id(other)
-    items = [Neighbour(e, found.get(o) or _placeholder(o)) for e, o in zip(page, other, strict=True)]
-    return NeighbourPage(node_id, direction, items, len(edges), offset)
+    said: dict[tuple[str, str], list[Edge]] = {}  # one line per kind and node, however many evidences
+    for edge in edges:
+        said.setdefault((str(edge.kind), edge.target if direction == Direction.UP else edge.source), []).append(edge)
+    groups = list(said.items())
+    page = groups[offset : offset + limit]
+    found = store.nodes_by_id(other for (_, other), _ in page)
+    items = [
+        Neighbour(same[0], found.get(other) or _placeholder(other), tuple(e.evidence for e in same[1:]))
+        for (_, other), same in page
+    ]
+    return NeighbourPage(node_id, direction, items, len(groups), offset)
 
 
 def _placeholder(node_id: str) -> Node:

@@ -370,7 +370,7 @@ class NodeScreen(ExplorerScreen):
         elif entry.more_offset is not None:
             panel.show_text("More edges: Enter loads the next page.")
         else:
-            panel.show_edge(entry.edge)
+            panel.show_edge(entry.edge, entry.also)
             if entry.edge is not None and entry.node_id not in self._details and entry.node_id != self._prefetching:
                 self._prefetching = entry.node_id
                 self.prefetch_detail(entry.node_id)  # Enter follows it: its details are then in memory

@@ -35,23 +35,27 @@ class EvidencePanel(Static):
         lines = sum(line.cell_len // (width - 8) + 1 for line in text.split("\n", allow_blank=True))
         return lines <= height
 
-    def show_edge(self, edge: Edge | None) -> None:
+    def show_edge(self, edge: Edge | None, also: tuple[Evidence, ...] = ()) -> None:
         if edge is None:
             self.show_text("Root node: move to an edge to see its evidence.")
             return
-        self.show_evidence(str(edge.kind), edge.evidence, f"{edge.source} → {edge.target}")
+        self.show_evidence(str(edge.kind), edge.evidence, f"{edge.source} → {edge.target}", also)
 
-    def show_evidence(self, kind: str, evidence: Evidence, ends: str) -> None:
-        """An edge of any kind (trace documents may name kinds this version does not know)."""
+    def show_evidence(self, kind: str, evidence: Evidence, ends: str, also: tuple[Evidence, ...] = ()) -> None:
+        """An edge of any kind (trace documents may name kinds this version does not know), and the
+        other evidence of the same edge."""
         text = Text()
         text.append(kind, style="bold")
-        text.append(f" · said by {evidence.source}\n")
+        text.append(f" · said by {evidence.source}" + (f" (and {len(also)} more)" if also else "") + "\n")
         text.append("where ", style="dim")
         text.append(f"{evidence.locator}\n")
         text.append("rule  ", style="dim")
         text.append(f"{evidence.rule}\n")
         text.append("edge  ", style="dim")
         text.append(ends)
+        for other in also:
+            text.append(f"\nalso said by {other.source}: ", style="dim")
+            text.append(f"{other.locator} ({other.rule})")
         self._put(False, text)
 
     def show_gap(self, gap: Gap) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from explorer.graph import Direction
-from explorer.lineage import Edge, Gap, Node
+from explorer.lineage import Edge, Evidence, Gap, Node
 from explorer.store import LineageStore
 from explorer.tui.data.nodes import NeighbourPage, neighbours
 from explorer.tui.data.text import clip
@@ -41,6 +41,7 @@ class Entry:
     loaded: bool = False
     more_offset: int | None = None
     label: str = ""
+    also: tuple[Evidence, ...] = ()  # the edge's other evidence, said by another source or scan
 
 
 @dataclass(slots=True)
@@ -224,7 +225,7 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
         for item in event.page.items:
             parent.add(
                 self._node_label(item.node, item.edge),
-                Entry(item.node_id, item.edge, label=item.node.label),
+                Entry(item.node_id, item.edge, label=item.node.label, also=item.also),
                 allow_expand=True,
             )
         if event.page.remaining:
