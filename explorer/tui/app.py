@@ -22,12 +22,13 @@ from explorer.tui.data import capabilities
 from explorer.tui.data.models import previous_version
 from explorer.tui.keys import bindings_of, keymap
 from explorer.tui.progress import TaskProgress
-from explorer.tui.screens.diff import DiffScreen
+from explorer.tui.screens.diff import DiffScreen, SectionTable
 from explorer.tui.screens.help import HelpScreen
 from explorer.tui.screens.models import ModelsScreen
 from explorer.tui.screens.node import NodeScreen
 from explorer.tui.screens.save import SavePathScreen
 from explorer.tui.screens.trace import TraceScreen
+from explorer.tui.screens.value import ValueScreen
 from explorer.tui.theme import THEMES
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import LineageTree
@@ -109,8 +110,8 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
             ("node view", [*bindings_of(NodeScreen.BINDINGS), *bindings_of(LineageTree.BINDINGS)]),
             ("tables", bindings_of(KeyValueTable.BINDINGS)),
             ("trace", bindings_of(TraceScreen.BINDINGS)),
-            ("diff", bindings_of(DiffScreen.BINDINGS)),
-            ("dialogs", bindings_of([*HelpScreen.BINDINGS, *SavePathScreen.BINDINGS])),
+            ("diff", [*bindings_of(DiffScreen.BINDINGS), *bindings_of(SectionTable.BINDINGS)]),
+            ("dialogs", bindings_of([*HelpScreen.BINDINGS, *SavePathScreen.BINDINGS, *ValueScreen.BINDINGS])),
         ]
 
     # --- navigation ----------------------------------------------------------------------------------

@@ -30,6 +30,30 @@ def test_every_binding_has_an_id_and_a_tooltip(store: LineageStore, workspace_se
             assert binding.tooltip, f"{where}: {binding.id} has no tooltip"
 
 
+def test_every_binding_of_every_screen_and_widget_is_listed(store: LineageStore, workspace_settings: Settings) -> None:
+    """`?` and the keymap read binding_groups(): a widget's binding left out of it could not be remapped
+    (its id unknown to the keymap) nor found in the help."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import explorer.tui.screens
+    import explorer.tui.widgets
+
+    listed = {b.id for _, group in ExplorerApp(store, workspace_settings).binding_groups() for b in group}
+    declared: dict[str, str] = {}
+    for package in (explorer.tui.screens, explorer.tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ == module.__name__:
+                    for binding in cls.__dict__.get("BINDINGS", []):
+                        if getattr(binding, "id", None):
+                            declared[binding.id] = f"{module.__name__}.{name}"
+    assert len(declared) > 20
+    assert {i: where for i, where in declared.items() if i not in listed} == {}
+
+
 @pilot_test
 async def test_help_lists_every_key(store: LineageStore, workspace_settings: Settings) -> None:
     app = make_app(store, workspace_settings)
