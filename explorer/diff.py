@@ -14,8 +14,9 @@ from typing import Any
 from explorer.dvcformat import HashedPath, LockedStage
 from explorer.gitio import GitError, GitRepo
 from explorer.lineage import EdgeKind, Node, NodeKind, data_id, run_id
-from explorer.sources.git import iso, locked_stages_at
+from explorer.sources.git import locked_stages_at
 from explorer.store import LineageStore
+from explorer.times import iso_seconds
 
 
 class DiffError(Exception):
@@ -59,7 +60,8 @@ class CommitChange:
 
     def to_dict(self) -> dict[str, Any]:
         # RFC 3339 like a commit node's own `committed_at` (the diff table showed epoch seconds)
-        return {"sha": self.sha, "message": self.message, "author": self.author, "committed_at": iso(self.committed_at),
+        return {"sha": self.sha, "message": self.message, "author": self.author,
+                "committed_at": iso_seconds(self.committed_at),
                 "files": [{"status": s, "path": p} for s, p in self.files]}
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from explorer.times import iso
+
 FORMATS = ("auto", "kserve", "mlserver", "databricks", "sagemaker", "generic")
 MAPPED_FIELDS = ("request_id", "time", "endpoint", "environment", "role", "model_name", "model_version",
                  "inputs", "outputs")
@@ -55,10 +57,6 @@ class PredictionRecord:
             "inputs": self.inputs,
             "outputs": self.outputs,
         }
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: Any, unit: str | None = None) -> datetime | None:

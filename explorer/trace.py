@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from explorer.lineage import Edge, EdgeKind, Evidence, Gap, Node, NodeKind, model_version_id
-from explorer.log_formats import PredictionRecord, iso, parse_time
+from explorer.log_formats import PredictionRecord, parse_time
 from explorer.store import LineageStore
+from explorer.times import iso
 
 if TYPE_CHECKING:
     from explorer.config import Settings

@@ -15,8 +15,9 @@ from explorer.commands.common import EXIT_CHECK_FAILED, EXIT_USAGE, emit_json, f
 from explorer.commands.render import console, kv_table, scalar
 from explorer.diff import DiffError, ModelDiff, diff_models
 from explorer.lineage import EdgeKind
-from explorer.log_formats import PredictionRecord, iso
+from explorer.log_formats import PredictionRecord
 from explorer.predictions import LogConfigError, SearchResult
+from explorer.times import iso
 from explorer.trace import DuplicateRequest, Trace, TraceError, trace_request
 
 

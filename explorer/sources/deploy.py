@@ -26,6 +26,7 @@ from explorer.kustomize_images import image_name, image_overrides, is_kustomizat
 from explorer.lineage import Gap
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
+from explorer.times import iso_seconds
 
 if TYPE_CHECKING:
     from explorer.config import Settings
@@ -41,10 +42,6 @@ def source_for(location: str, settings: Settings) -> GitOpsSource | DeployEventS
     if path.suffix == ".jsonl" or path.is_file():
         return DeployEventSource(path, lookup)
     return GitOpsSource(path, lookup)
-
-
-def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def is_manifest(path: str) -> bool:
@@ -124,7 +121,7 @@ class GitOpsSource:
                 workloads = [w for path in sorted(files) for w in files[path]]
                 _flag_duplicates(timeline, workloads, commit.sha, f"{repo.name}@{commit.sha}", flagged)
                 before = {live.node_id for live in timeline.live.values()}
-                timeline.apply(timeline.desired(workloads), iso(commit.committed_at), commit.sha,
+                timeline.apply(timeline.desired(workloads), iso_seconds(commit.committed_at), commit.sha,
                                f"{repo.name}@{commit.sha}", commit=commit.sha)
                 opened = [live for live in timeline.live.values() if live.node_id not in before]
                 _flag_overridden(timeline, opened, overrides, f"{repo.name}@{commit.sha}")

@@ -13,7 +13,6 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from explorer.lineage import (
 )
 from explorer.progress import Progress
 from explorer.sources.base import Batch, SourceError
+from explorer.times import iso_seconds
 
 # refs/exps/<2 hex>/<38 hex of the baseline commit>/<name>; refs/exps/exec/* are DVC's scratch refs
 EXPERIMENT_REF = re.compile(r"^refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/(?P<name>[^/]+)$")
@@ -96,10 +96,6 @@ def gto_event(ref: RefRecord) -> GtoEvent | None:
         action = "deprecate" if m["deprecated"] else "create"
     artifact = m["artifact"].replace("=", ":")
     return GtoEvent(artifact, action, m["version"], m["stage"], int(m["n"] or 0), ref)
-
-
-def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 class GitSource:
@@ -212,8 +208,8 @@ class _HistoryScan:
             "repo_path": str(self.repo.path),
             "author": c.author,
             "author_email": c.author_email,
-            "authored_at": iso(c.authored_at),
-            "committed_at": iso(c.committed_at),
+            "authored_at": iso_seconds(c.authored_at),
+            "committed_at": iso_seconds(c.committed_at),
             "message": c.message,
             "parents": c.parents,
         }
@@ -432,7 +428,7 @@ class _HistoryScan:
                     "stage": e.stage,
                     "action": e.action,
                     "tag": e.tag,
-                    "at": iso(when(e)),
+                    "at": iso_seconds(when(e)),
                     "n": e.n,
                     "commit": e.ref.target,
                 }
@@ -444,17 +440,18 @@ class _HistoryScan:
         nodes: dict[str, Node] = {}
         for (name, version), e in sorted(registered.items()):
             nodes[model_version_id(name, version)] = self._version(
-                facts, name, version, e.ref, iso(when(e)), status=state[(name, version)]
+                facts, name, version, e.ref, iso_seconds(when(e)), status=state[(name, version)]
             )
         for mv, e in sorted(unregistered.items()):
-            nodes[mv] = self._version(facts, e.artifact, e.ref.target, e.ref, iso(when(e)), status="unregistered")
+            created = iso_seconds(when(e))
+            nodes[mv] = self._version(facts, e.artifact, e.ref.target, e.ref, created, status="unregistered")
         for mv, node in nodes.items():
             name = node.properties["name"]
             node.properties["stage_history"] = history.get(mv, [])
             node.properties["stages"] = sorted(s for (n, s), held in holder.items() if held == mv and n == name)
             if name in deprecated:
                 node.properties["deprecated"] = True
-                node.properties["deprecated_at"] = iso(when(deprecated[name]))
+                node.properties["deprecated_at"] = iso_seconds(when(deprecated[name]))
 
     def _version(self, facts: Facts, name: str, version: str, ref: RefRecord, created: str, *, status: str) -> Node:
         mv = model_version_id(name, version)
