@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from explorer.yaml12 import SAFE_LOADER
+
 # Folder names under which the next folder is the environment (envs/prod/app.yaml -> prod).
 ENV_PARENTS = ("envs", "environments", "env", "overlays", "clusters")
 KSERVE_FRAMEWORKS = ("model", "sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "onnx", "triton",
@@ -76,7 +78,6 @@ _KIND_LINE = re.compile(rb"\n" + _KIND_VALUE + _KIND_END)
 _KIND_FIRST_LINE = re.compile(_KIND_VALUE + _KIND_END)
 # a document marker at the start of a line always ends a YAML document (it cannot occur in content)
 _DOCUMENT_START = re.compile(rb"^---(?:[ \t].*)?\r?$", re.M)
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present
 # JSON manifests (kubectl and Argo CD apply *.json as they apply YAML) are indented wherever `kind` is:
 # any "kind": "<workload kind>" member makes the file worth parsing
 _JSON_KIND = re.compile(rb'"kind"[ \t\r\n]*:[ \t\r\n]*"(?:Deployment|StatefulSet|Rollout|InferenceService|'
@@ -144,7 +145,7 @@ def _documents(text: bytes, path: str, every_document: bool) -> list[Any]:
         docs: list[Any] = []
         line = 0  # where the document being read starts in the file
         for part in _DOCUMENT_START.split(text):
-            docs.append(yaml.load(part, Loader=_Loader) if may_hold_workloads(part, path) else None)
+            docs.append(yaml.load(part, Loader=SAFE_LOADER) if may_hold_workloads(part, path) else None)
             line += part.count(b"\n")  # the next part starts with the rest of its `---` line
         return docs
     except yaml.YAMLError as exc:
@@ -157,7 +158,7 @@ def _documents(text: bytes, path: str, every_document: bool) -> list[Any]:
 def _compose_then_build(text: bytes) -> list[Any]:
     """Every document checked (composed: libyaml's C code), but only workload documents built into
     Python values (the slow part), other documents as None."""
-    loader = _Loader(text)
+    loader = SAFE_LOADER(text)
     try:
         docs: list[Any] = []
         while loader.check_node():

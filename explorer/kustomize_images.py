@@ -10,12 +10,12 @@ instead of silently reporting the committed image. Safe YAML only; nothing is bu
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 
 import yaml
 
+from explorer.yaml12 import SAFE_LOADER
+
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def is_kustomization(path: str) -> bool:
@@ -26,7 +26,7 @@ def image_overrides(text: bytes) -> dict[str, str]:
     """Image name -> what the override sets (``newTag v2``, ``digest sha256:…``), for each entry of
     ``images:``; empty when the file is no mapping or does not parse (kustomize would refuse it)."""
     try:
-        doc = yaml.load(text, Loader=_Loader)
+        doc = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return {}
     images = doc.get("images") if isinstance(doc, dict) else None

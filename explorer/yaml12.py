@@ -17,7 +17,10 @@ from typing import Any
 
 import yaml
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, libyaml's C one when present (~10x faster): YAML 1.1 typing, as kubectl's
+and kustomize's readers type manifests."""
+_Base: Any = SAFE_LOADER
 
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
