@@ -129,7 +129,8 @@ class ActionProvider(Provider):
         seen: set[str] = set()
         for key, (node, binding, enabled, tooltip) in self.screen.active_bindings.items():
             action = binding.action
-            if not enabled or action in _LISTED_ACTIONS or action in seen:
+            # only mlprov's own keys (they have ids): not the widgets' cursor and page keys
+            if not binding.id or not enabled or action in _LISTED_ACTIONS or action in seen:
                 continue
             seen.add(action)
             name = tooltip or binding.tooltip or binding.description or action

@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Label
 
 from explorer.config import Settings
 from explorer.lineage import EdgeKind
@@ -301,6 +301,9 @@ async def test_palette_runs_the_actions_of_the_version_and_the_keys_under_it(
         hits = await _palette_hits(app, pilot, "theme")
         assert hits and all("Change the current theme" not in h for h in hits)  # Textual's picker is gone
         await pilot.press("escape")
+        hits = await _palette_hits(app, pilot, "page up")
+        assert not any("page up" in h.lower() for h in hits), hits  # the table's own cursor keys are not commands
+        await pilot.press("escape")
         await pilot.press("ctrl+p", *f"diff {short} against")
         await pilot.pause(0.6)
         await pilot.press("enter")
@@ -324,3 +327,28 @@ async def test_palette_finds_a_node_by_its_words_or_letters(store: LineageStore,
             assert hits and hits[0].startswith(run.label), (query, hits[:3])
             await pilot.press("escape")
             await settle(pilot)
+
+
+@pilot_test
+async def test_the_save_dialog_refuses_an_empty_path_or_a_directory(
+    store: LineageStore, workspace_settings: Settings, tmp_path: Path
+) -> None:
+    """An empty path closed the dialog and saved nothing, silently; a directory failed after it closed,
+    naming the writer's temporary file."""
+    chosen: list[Path | None] = []
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(SavePathScreen("Save to", tmp_path / "x.cdx.json"), chosen.append)
+        await settle(pilot)
+        field = app.screen.query_one("#save-path", Input)
+        for value, said in (("", "Type the file to save to"), (str(tmp_path), f"{tmp_path} is a directory")):
+            field.value = value
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, SavePathScreen) and not chosen
+            assert said in str(app.screen.query_one(".dialog-hint", Label).render())
+        field.value = str(tmp_path / "bom.json")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert chosen == [tmp_path / "bom.json"]

@@ -555,3 +555,31 @@ async def test_an_edge_said_twice_is_one_line_with_both_evidences(workspace_sett
         shown = str(screen.query_one(EvidencePanel).render())
         assert "(and 1 more)" in shown and "also said by mlflow: /moved/ws/mlflow.db version 4" in shown
     store.close()
+
+
+@pilot_test
+async def test_version_keys_on_a_run_and_a_find_without_match_say_so(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """d, b and v did nothing at all on a run (the footer hides them there; the key map lists them for
+    the node view), and a find matching no line did nothing either."""
+    run = store.nodes(NodeKind.RUN)[0]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, run.id)
+        await pilot.press("d")
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["Diff prev works on model versions; this is a run"]
+        assert isinstance(app.screen, NodeScreen)
+        await pilot.press("slash", *"zzqq", "enter")
+        await settle(pilot)
+        assert "no line of the tree loaded so far holds “zzqq”" in [n.message for n in app._notifications][-1]
+        screen.go(VERSION)
+        await settle(pilot)
+        await pilot.press("escape")  # close the find
+        await settle(pilot)
+        await pilot.press("d")  # on a version the key works
+        await settle(pilot)
+        from explorer.tui.screens.diff import DiffScreen
+
+        assert isinstance(app.screen, DiffScreen)

@@ -235,3 +235,23 @@ def test_a_diff_row_keeps_its_lists_for_the_whole_view() -> None:
     [section] = diff_sections(doc)[1]
     assert section.rows == [["38320143", '[{"path": "dvc.lock", "status": "M"}]']]
     assert section.values == [["38320143", [{"path": "dvc.lock", "status": "M"}]]]
+
+
+@pilot_test
+async def test_the_traced_record_is_shown_whole(store: LineageStore, workspace_settings: Settings) -> None:
+    """The status line cuts the record's fields to 24 characters, the log file's path among them."""
+    from explorer.tui.screens.value import ValueScreen
+
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen(INCIDENT))
+        await settle(pilot)
+        trace = app.screen
+        assert isinstance(trace, TraceScreen) and trace.view is not None
+        record = trace.view.record
+        assert "…" in str(trace.query_one("#trace-status", Label).render())
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen) and app.screen.value == record
+        assert any(str(v).endswith((".jsonl", ".json", ".log", ".parquet")) for v in record.values()), record

@@ -135,7 +135,7 @@ class ModelsScreen(ExplorerScreen):
         shown = len(table.shown)
         text = plural(len(self._rows), "model version") + ("" if done else " (loading…)")
         if table.filter_text:
-            text += f" · {shown} match “{table.filter_text}”"
+            text += f" · {shown:,} match “{table.filter_text}”"
         text += f" · sorted by {table.sort_title}"
         status.update(Text(text, style="dim"))
 

@@ -29,6 +29,7 @@ from explorer.tui.widgets.evidence import EvidencePanel
 from explorer.tui.widgets.key_values import KeyValueTable
 from explorer.tui.widgets.lineage_tree import Entry, LineageTree
 
+VERSION_ACTIONS = ("diff_previous", "bom", "verify")  # keys of the node view that act on a model version
 TAB_IDS = ("tab-properties", "tab-params", "tab-metrics", "tab-gaps")
 HIDDEN_STEP = 0.02  # seconds between laying out the hidden view and drawing it off-screen
 
@@ -334,6 +335,18 @@ class NodeScreen(ExplorerScreen):
             if str(tab.label) != label:
                 tab.label = label
 
+    def on_key(self, event: events.Key) -> None:
+        """The model version keys on another kind of node: a notice, where they did nothing at all (the
+        footer hides them there, but the docs list them for the node view)."""
+        node = self.detail.node if self.detail is not None else None
+        if node is None or node.kind == NodeKind.MODEL_VERSION:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, []):
+            if binding.action in VERSION_ACTIONS:
+                self.notify(f"{binding.description} works on model versions; this is a {node.kind}", severity="warning")
+                event.stop()
+                return
+
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self._label_tabs)  # once the tab row has its new width
 
@@ -429,8 +442,9 @@ class NodeScreen(ExplorerScreen):
 
     @on(Input.Submitted, "#node-find")
     def _find_next(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.query_one(LineageTree).find_next(event.value.strip())
+        needle = event.value.strip()
+        if needle and not self.query_one(LineageTree).find_next(needle):
+            self.notify(f"no line of the tree loaded so far holds “{needle}” (Space loads a line's edges)")
 
     def _close_find(self) -> None:
         find = self.query_one("#node-find", Input)
@@ -462,7 +476,7 @@ class NodeScreen(ExplorerScreen):
     # --- actions on a model version ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("diff_previous", "bom", "verify"):
+        if action in VERSION_ACTIONS:
             if self.detail is None and not self.is_current:
                 return None  # composed ahead: the footer makes these keys too (shown when on a version)
             return self.detail is not None and self.detail.node.kind == NodeKind.MODEL_VERSION

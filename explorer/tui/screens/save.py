@@ -31,8 +31,18 @@ class SavePathScreen(ModalScreen[Path | None]):
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
+        """A file path: an empty one or a directory is said so in the dialog, which stays open (an empty
+        path closed it silently; a directory failed later naming the writer's temporary file)."""
         value = event.value.strip()
-        self.dismiss(Path(value).expanduser() if value else None)
+        hint = self.query_one(".dialog-hint", Label)
+        if not value:
+            hint.update(Text("Type the file to save to (Esc cancels)", style="bold"))
+            return
+        path = Path(value).expanduser()
+        if path.is_dir():
+            hint.update(Text(f"{path} is a directory: type a file name in it", style="bold"))
+            return
+        self.dismiss(path)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

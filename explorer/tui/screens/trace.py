@@ -17,6 +17,7 @@ from explorer.tui.data import capabilities
 from explorer.tui.data.documents import Hop, TraceView, trace_view
 from explorer.tui.data.text import clip, one_line
 from explorer.tui.screens.base import ExplorerScreen
+from explorer.tui.screens.value import ValueScreen
 from explorer.tui.widgets.evidence import EvidencePanel
 
 HOP_WIDTHS = (14, 34, 40)  # hop, node, evidence: what 80 columns show (the evidence scrolls)
@@ -45,6 +46,7 @@ class TraceScreen(ExplorerScreen):
             tooltip="Diff the traced model version against the version before it",
         ),
         Binding("i", "focus_input", "Request", id="trace-input", tooltip="Type or paste another request id"),
+        Binding("e", "show_record", "Record", id="trace-record", tooltip="Show the traced prediction's record whole"),
     ]
 
     state: reactive[str] = reactive("idle")
@@ -203,6 +205,13 @@ class TraceScreen(ExplorerScreen):
 
     def action_focus_input(self) -> None:
         self.query_one("#trace-query", Input).focus()
+
+    def action_show_record(self) -> None:
+        """The status line cuts the record's fields (ids, format, log file): here they are whole."""
+        if self.view is None:
+            self.notify("Nothing traced yet: type a request id or paste a log line", severity="warning")
+            return
+        self.app.push_screen(ValueScreen("Prediction record", self.view.record))
 
     def action_close(self) -> None:
         self.dismiss()

@@ -34,7 +34,7 @@ COLUMNS = (
     Column("data", "Data version", 28),
 )
 
-GROWS = {"name": 24, "data": 44, "deployed": 24, "metrics": 30}
+GROWS = {"name": 24, "deployed": 24, "data": 44, "metrics": 30}
 """Columns that take a wide terminal's spare cells, in this order, each up to so many more."""
 _MIDDLE = {"name", "data"}  # cut in the middle: the end tells rows apart (``dir:name``, ``@digest``)
 
