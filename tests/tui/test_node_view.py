@@ -583,3 +583,30 @@ async def test_version_keys_on_a_run_and_a_find_without_match_say_so(
         from explorer.tui.screens.diff import DiffScreen
 
         assert isinstance(app.screen, DiffScreen)
+
+
+@pilot_test
+async def test_a_footer_made_anew_is_fitted_before_its_first_frame(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """Keys composed anew (another screen's set) were fitted only after their first frame: a cut "q" of
+    "q Quit" flashed by at 80 columns. Their widths are now measured before they are laid out."""
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(ExplorerFooter)
+        from textual._context import active_message_pump
+
+        footer._shape = None  # as if the keys had never been made: the next update recomposes
+        token = active_message_pump.set(footer)  # as when the footer runs it (the keys bind to it)
+        try:
+            await footer._update_keys()  # no frame in between
+        finally:
+            active_message_pump.reset(token)
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        assert all(k.outer_size.width == 0 for k in keys)  # new widgets, not laid out yet
+        shown = [k for k in keys if k.display]
+        assert 0 < len(shown) < len(keys) and "help" in [k.action for k in shown]
+        palette = footer.query_one(".-command-palette", FooterKey)
+        await settle(pilot)
+        assert sum(k.outer_size.width for k in shown) < footer.size.width - palette.outer_size.width

@@ -119,7 +119,8 @@ class ExplorerFooter(Footer):
         if self._shape is None or not _subsequence(shape, self._shape):
             self._shape = shape
             await self.recompose()
-            self.call_after_refresh(self._refit)  # the new keys' widths are known once laid out
+            self._restyle(enabled)  # fitted before the new keys' first frame (a cut "q" flashed by)
+            self.call_after_refresh(self._refit)  # and again with their laid-out widths
             return
         self._restyle(enabled)
 
@@ -175,7 +176,10 @@ class ExplorerFooter(Footer):
 
 
 def _width(key: FooterKey) -> int:
-    return key.outer_size.width + key.styles.margin.width
+    """The cells a key takes: as laid out, or (a key just composed, not laid out yet) as its text and
+    padding measure, so a new set of keys is fitted before its first frame."""
+    width = key.outer_size.width or key.get_content_width(Size(0, 0), Size(0, 0)) + key.styles.gutter.width
+    return width + key.styles.margin.width
 
 
 def _subsequence(part: Shape, whole: Shape) -> bool:
