@@ -207,7 +207,9 @@ async def test_a_failed_trace_or_diff_leaves_nothing_of_the_last_result(
         await settle(pilot)
         assert screen.state == "failed" and screen.sections == []
         assert not screen.query("#diff-sections DataTable")
-        assert "no-such-model/9" in str(screen.query_one("#diff-status", Label).render())
+        status = str(screen.query_one("#diff-status", Label).render())
+        assert "no-such-model/9" in status and "the diff takes model versions" in status
+        assert "commit:<sha>" not in status  # the resolver's hint named ids the diff refuses
         await pilot.press("escape")
         app.push_screen(TraceScreen("req-7f3a9c2e"))
         await settle(pilot)

@@ -73,7 +73,8 @@ def trace(store: LineageStore, settings: Settings | None, query: str) -> dict[st
     records = predictions.find_request(request_id, sets).records if sets else []
     record = records[0] if records else pasted
     if record is None:
-        searched = ", ".join(s.name for s in sets) or "none configured ([predictions] in mlprov.toml)"
+        none = "none configured: `[trace] logs` or `[predictions.NAME]` tables in mlprov.toml"
+        searched = ", ".join(s.name for s in sets) or none
         raise CapabilityError(f"request {request_id} is in no prediction log (searched: {searched})")
     doc = as_document(trace_module.trace_record(store, record))
     if len(records) > 1:
@@ -99,12 +100,9 @@ def _pasted_record(text: str) -> Any:
 def diff(store: LineageStore, a: str, b: str) -> dict[str, Any]:
     """Diff two model versions (or runs), given as any reference ``resolve`` accepts."""
     diff_module = require("explorer.diff", "Diff")
-    from explorer.resolve import RefError, resolve
-
     try:
-        a_id, b_id = resolve(store, a), resolve(store, b)
-        return as_document(diff_module.diff_models(store, a_id, b_id))
-    except (RefError, diff_module.DiffError) as exc:
+        return as_document(diff_module.diff_models(store, a, b))  # resolves a and b itself
+    except diff_module.DiffError as exc:
         raise CapabilityError(str(exc)) from exc
 
 
