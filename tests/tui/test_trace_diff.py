@@ -257,3 +257,11 @@ async def test_the_traced_record_is_shown_whole(store: LineageStore, workspace_s
         await settle(pilot)
         assert isinstance(app.screen, ValueScreen) and app.screen.value == record
         assert any(str(v).endswith((".jsonl", ".json", ".log", ".parquet")) for v in record.values()), record
+
+
+def test_a_commits_files_read_as_name_status_lines() -> None:
+    from explorer.tui.screens.diff import _readable
+
+    files = [{"path": "dvc.lock", "status": "M"}, {"path": "src/train.py", "status": "A"}]
+    assert _readable(files) == ["M dvc.lock", "A src/train.py"]
+    assert _readable([{"path": "x"}]) == [{"path": "x"}] and _readable("38320143") == "38320143"

@@ -178,7 +178,7 @@ class DiffScreen(ExplorerScreen):
         section = self.sections[index]
         if 0 <= event.cursor_row < len(section.rows):
             cells = (section.values or section.rows)[event.cursor_row]  # lists as lists, not as JSON text
-            row = dict(zip(section.columns, cells, strict=False))
+            row = {column: _readable(cell) for column, cell in zip(section.columns, cells, strict=False)}
             self.app.push_screen(ValueScreen(section.title, row))
 
     def action_focus_input(self) -> None:
@@ -186,3 +186,11 @@ class DiffScreen(ExplorerScreen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def _readable(value: object) -> object:
+    """A commit's changed files as ``M dvc.lock``, one line each (as `git diff --name-status` prints
+    them), not four lines of JSON per file."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) and set(v) == {"status", "path"} for v in value):
+        return [f"{v['status']} {v['path']}" for v in value]
+    return value
