@@ -9,6 +9,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, get_current_worker
@@ -214,6 +215,19 @@ class ExplorerApp(ForwardsWorkerFailures, App[None]):
     async def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             await self.push_screen(HelpScreen(self.binding_groups(), self.keymap_in_use))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notice as plain text: they carry paths, ids and reasons, whose brackets Rich read as
+        markup ("list sources under [scan] in mlprov.toml" showed "under  in")."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Textual's own commands, without its key panel and theme picker: `?` lists mlprov's keys with

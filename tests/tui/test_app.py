@@ -352,3 +352,18 @@ async def test_the_save_dialog_refuses_an_empty_path_or_a_directory(
         await pilot.press("enter")
         await settle(pilot)
         assert chosen == [tmp_path / "bom.json"]
+
+
+@pilot_test
+async def test_notices_are_plain_text(store: LineageStore, tmp_path: Path) -> None:
+    """A notice is a path, an id or a reason, never markup: "list sources under [scan] in mlprov.toml"
+    showed as "under  in" (Rich took [scan] for a style)."""
+    from explorer.config import settings_for
+
+    app = make_app(store, settings_for(tmp_path))  # a workspace without mlprov.toml
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        [notice] = [n for n in app._notifications if "nothing to scan" in n.message]
+        assert notice.message.endswith("under [scan] in mlprov.toml") and notice.markup is False
