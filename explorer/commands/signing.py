@@ -475,7 +475,9 @@ def _registry_location(ctx: click.Context, target: str) -> tuple[str, str, str]:
             fail(f"the lineage store does not know {target} ({version_id}): run `mlprov scan --mlflow URI` first")
         props = node.properties
         model = store.node(model_id(str(props["model_id"]))) if props.get("model_id") else None
-        location = (model.properties.get("artifact_location") if model else None) or props.get("source")
+        # where the scan found the files first: a store cloned or moved since keeps the logging machine's path
+        found = model.properties if model else {}
+        location = found.get("artifact_read_from") or found.get("artifact_location") or props.get("source")
         if not location or str(location).startswith("models:/"):
             fail(f"the lineage store has no artifact location for {version_id}: rescan its MLflow source")
         return (

@@ -100,3 +100,16 @@ async def test_a_tampered_artifact_fails(store: LineageStore, workspace_settings
         table = app.screen.query_one(ModelsTable)
         assert str(table.get_cell(CHAMPION, "signed")) == "✘ failed"
     assert any(g.kind == "signature_invalid" for g in store.gaps([CHAMPION]))
+
+
+def test_the_model_files_are_looked_for_where_the_scan_found_them(tmp_path: Path) -> None:
+    """A store cloned from another machine keeps the logging machine's artifact_location (file:///D:/…);
+    the scan finds the files beside it (artifact_read_from), and `v` looked only at the recorded path."""
+    from explorer.tui.data.capabilities import _local_path
+
+    here = tmp_path / "mlruns" / "1" / "abc" / "artifacts" / "model"
+    here.mkdir(parents=True)
+    recorded = "file:///D:/code/project/mlruns/1/abc/artifacts/model"
+    props = {"artifact_location": recorded, "artifact_read_from": str(here)}
+    assert _local_path(props) == here
+    assert _local_path({"artifact_location": props["artifact_location"]}) is None

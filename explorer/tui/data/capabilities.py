@@ -213,8 +213,9 @@ def model_path(store: LineageStore, version_id: str) -> Path | None:
 
 
 def _local_path(props: dict[str, Any]) -> Path | None:
-    """A ``file:`` URI or absolute path in ``source``, ``storage_uri`` or ``artifact_location`` that exists here."""
-    for key in ("source", "storage_uri", "artifact_location"):
+    """A ``file:`` URI or absolute path in ``source``, ``storage_uri`` or ``artifact_location`` that exists here,
+    first where the scan found the files (``artifact_read_from``: a store cloned or moved since it was logged)."""
+    for key in ("artifact_read_from", "source", "storage_uri", "artifact_location"):
         value = str(props.get(key) or "")
         if value.startswith("file:"):
             value = unquote(urlparse(value).path)
