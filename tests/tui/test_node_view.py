@@ -610,3 +610,21 @@ async def test_a_footer_made_anew_is_fitted_before_its_first_frame(
         palette = footer.query_one(".-command-palette", FooterKey)
         await settle(pilot)
         assert sum(k.outer_size.width for k in shown) < footer.size.width - palette.outer_size.width
+
+
+@pilot_test
+async def test_the_nothing_upstream_line_says_so_in_the_evidence_panel(
+    store: LineageStore, workspace_settings: Settings
+) -> None:
+    """The panel said "Root node: move to an edge…" on the "(nothing upstream)" line."""
+    raw = next(n for n in store.nodes(NodeKind.DATA) if not store.edges_from([n.id]))  # data nothing made
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, raw.id)
+        tree = screen.query_one(LineageTree)
+        [line] = tree.root.children
+        assert line.data is not None and line.data.nothing
+        tree.move_cursor(line)
+        await settle(pilot)
+        shown = str(screen.query_one(EvidencePanel).render())
+        assert f"No edge upstream of {raw.id}" in shown and "Root node" not in shown

@@ -382,6 +382,9 @@ class NodeScreen(ExplorerScreen):
             panel.show_gap(entry.gap)
         elif entry.more_offset is not None:
             panel.show_text("More edges: Enter loads the next page.")
+        elif entry.nothing:
+            where = "upstream" if self.direction == Direction.UP else "downstream"
+            panel.show_text(f"No edge {where} of {entry.node_id} in the store (u shows the other direction).")
         else:
             panel.show_edge(entry.edge, entry.also)
             if entry.edge is not None and entry.node_id not in self._details and entry.node_id != self._prefetching:

@@ -42,6 +42,7 @@ class Entry:
     more_offset: int | None = None
     label: str = ""
     also: tuple[Evidence, ...] = ()  # the edge's other evidence, said by another source or scan
+    nothing: bool = False  # the "(nothing upstream)" line of a node without edges that way
 
 
 @dataclass(slots=True)
@@ -233,10 +234,9 @@ class LineageTree(ForwardsWorkerFailures, Tree[Entry]):
             parent.add_leaf(Text(f"… {event.page.remaining} more (Enter to load)", style="dim"), more)
         if not parent.children:
             parent.allow_expand = False
-            parent.add_leaf(
-                Text("(nothing " + ("upstream" if self.direction == Direction.UP else "downstream") + ")", style="dim"),
-                Entry(parent.data.node_id, loaded=True),
-            )
+            nothing = "(nothing " + ("upstream" if self.direction == Direction.UP else "downstream") + ")"
+            entry = Entry(parent.data.node_id, loaded=True, label=nothing, nothing=True)
+            parent.add_leaf(Text(nothing, style="dim"), entry)
         if self._restore is not None:
             cursor = None
             for child in parent.children:
