@@ -164,7 +164,34 @@ def _read_dir(directory: Path, location: str, *, hash_files: bool = True) -> Mod
         out.signatures = _signatures(directory)
         bundles = {str(p.relative_to(directory)) for p in out.signatures if p.is_relative_to(directory)}
         out.files = [f for f in _hash_tree(directory) if f["path"] not in bundles]
+        missing = declared_missing(directory, out.mlmodel or {})
+        if missing and out.problem is None:
+            out.problem = (
+                f"the MLmodel at {where} names {', '.join(missing)}, which the artifacts do not hold: "
+                "the model's weights are not recorded (not yet uploaded, or not checked out)"
+            )
+            out.problem_kind = "missing_artifact"
     return out
+
+
+# Flavor keys naming the file or folder that holds the model itself (sklearn's pickled_model, xgboost's
+# and keras' data, pytorch's model_data, tensorflow's saved_model_dir, transformers' model_binary).
+_MODEL_FILE_KEYS = ("pickled_model", "data", "model_data", "saved_model_dir", "model_binary", "model_path")
+
+
+def declared_missing(directory: Path, mlmodel: dict[str, Any]) -> list[str]:
+    """The files the MLmodel's flavors name as the model that are not in ``directory`` ("flavor: path")."""
+    missing: list[str] = []
+    flavors = mlmodel.get("flavors")
+    for flavor, conf in (flavors.items() if isinstance(flavors, dict) else []):
+        if not isinstance(conf, dict):
+            continue
+        for key in _MODEL_FILE_KEYS:
+            value = conf.get(key)
+            inside = isinstance(value, str) and value and not value.startswith("/") and ".." not in value.split("/")
+            if inside and not (directory / str(value)).exists():
+                missing.append(f"{flavor}: {value}")
+    return sorted(set(missing))
 
 
 def _signatures(directory: Path) -> list[Path]:

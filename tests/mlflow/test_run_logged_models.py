@@ -129,3 +129,22 @@ def test_models_logged_in_runs_are_recorded(mlflow2_store: dict[str, str], tmp_p
         assert [e.target for e in store.edges_from(["model_version:reg/2"], [EdgeKind.VERSION_OF])] == [legacy.id]
         assert not [g for g in store.gaps() if g.subject in ("model_version:reg/2", legacy.id)]
         assert {n.id for n in store.nodes("model")} == {model.id, lost.id, legacy.id}
+
+
+def test_a_model_whose_weights_are_missing_is_a_gap(tmp_path: Path) -> None:
+    """A checkout without the weights (LFS, not yet uploaded): the MLmodel names model.pkl, the folder
+    holds the rest. The scan hashed what was there and said nothing, and the ML-BOM left the weights out."""
+    import mlflow.sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from explorer.sources.mlflow_artifacts import read_model_files
+
+    saved = tmp_path / "model"
+    model = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    mlflow.sklearn.save_model(model, str(saved), serialization_format="pickle")
+    assert read_model_files(saved.as_uri(), "sqlite:///x.db").problem is None
+    (saved / "model.pkl").unlink()
+    files = read_model_files(saved.as_uri(), "sqlite:///x.db")
+    assert files.problem_kind == "missing_artifact" and files.problem is not None
+    assert "python_function: model.pkl" in files.problem and "sklearn: model.pkl" in files.problem
+    assert "MLmodel" in {f["path"] for f in files.files}  # what is there is still recorded
