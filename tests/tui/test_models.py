@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Input, Label
 
 from explorer.config import Settings
@@ -182,3 +184,25 @@ async def test_a_row_cut_to_fit_is_shown_whole_and_keys_without_a_row_say_so(
         await pilot.press("v")
         await settle(pilot)
         assert [n.message for n in app._notifications] == ["No model version is highlighted: the filter matches none."]
+
+
+def test_the_gap_count_covers_the_way_to_the_run(workspace_settings: Settings, tmp_path: Path) -> None:
+    """A version whose run has no commit tag showed "Gaps 0": only the version's own gaps were counted."""
+    import shutil
+
+    from explorer.lineage import EdgeKind, Facts, Gap
+    from explorer.tui.data.models import model_rows
+
+    db = tmp_path / "copy.db"
+    shutil.copy(workspace_settings.db_url.removeprefix("sqlite:///"), db)
+    with LineageStore.open(f"sqlite:///{db}") as store:
+        version = store.node("model_version:churn-model/4")
+        assert version is not None
+        [before] = model_rows(store, [version])
+        [model] = [e.target for e in store.edges_from([version.id], [EdgeKind.VERSION_OF])]
+        [run] = [e.target for e in store.edges_from([model], [EdgeKind.GENERATED_BY]) if e.target.startswith("run:")]
+        facts = Facts()
+        facts.gap(Gap(run, "no_commit_tag", "run has no mlflow.source.git.commit tag", "test"))
+        store.write_batch("test:gaps", facts)
+        [after] = model_rows(store, [version])
+        assert after.gaps == before.gaps + 1

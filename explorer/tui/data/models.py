@@ -104,8 +104,10 @@ def model_rows(store: LineageStore, versions: Sequence[Node]) -> list[ModelRow]:
     signed = _signatures(store, ids, walk.models)
     described = {e.target for e in store.edges_to([*ids, *_all(walk.models)], [EdgeKind.DESCRIBES])}
     deployed = _deployments(store, ids, walk.models)
+    # the version's own gaps and those on its way to the run or stage that made it (a run with no commit
+    # tag, a dataset no data version matches): "Gaps 0" hid them all behind a clean-looking version
     gap_counts: dict[str, int] = defaultdict(int)
-    for gap in store.gaps(ids):
+    for gap in store.gaps([*ids, *_all(walk.models), *_all(walk.producers)]):
         gap_counts[gap.subject] += 1
     rows = []
     for v in versions:
@@ -125,7 +127,7 @@ def model_rows(store: LineageStore, versions: Sequence[Node]) -> list[ModelRow]:
                 signed=signed.get(v.id, Signed.UNSIGNED),
                 bom=v.id in described or any(m in described for m in walk.models[v.id]),
                 deployed=tuple(sorted(deployed.get(v.id, ()))),
-                gaps=gap_counts[v.id],
+                gaps=sum(gap_counts[n] for n in {v.id, *walk.models[v.id], *walk.producers[v.id]}),
             )
         )
     return rows
