@@ -180,7 +180,7 @@ def _dvc_at(store: LineageStore, side: Side) -> None:
     if stages is None:  # no repository on this machine: what the store recorded at that commit
         ids = [e.source for e in store.edges_to([side.commit.id], [EdgeKind.RAN_AT]) if e.source.startswith("stage:")]
         stages = [_stage_from_node(n) for n in store.nodes_by_id(ids).values()]
-    for stage in stages:
+    for stage in upstream_stages(stages, set(side.data)):
         for file, values in (stage.params or {}).items():
             for key, value in _flatten(values).items():
                 # params.yaml is DVC's default file: its keys read bare, like MLflow's
@@ -189,6 +189,29 @@ def _dvc_at(store: LineageStore, side: Side) -> None:
             side.data.setdefault(hashed.path, data_id(hashed.algorithm, hashed.digest))
     if not side.params:
         side.params = dict(side.dvc_params)
+
+
+def upstream_stages(stages: list[LockedStage], paths: set[str]) -> list[LockedStage]:
+    """The stages that made ``paths`` (what the version registers, the data its run used), and the
+    stages that made their inputs, and so on: not the evaluation and reports downstream of the model,
+    whose outputs read as changed data. All of them when none of ``paths`` is a pipeline output."""
+
+    def makes(stage: LockedStage, path: str) -> bool:  # an out may be a directory holding the path
+        return any(path == out.path or path.startswith(out.path.rstrip("/") + "/") for out in stage.outs)
+
+    wanted: list[LockedStage] = []
+    todo = list(paths)
+    seen: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for stage in stages:
+            if stage not in wanted and makes(stage, path):
+                wanted.append(stage)
+                todo.extend(dep.path for dep in stage.deps)
+    return [stage for stage in stages if stage in wanted] if wanted else stages
 
 
 def _locked_at(commit: Node) -> list[LockedStage] | None:

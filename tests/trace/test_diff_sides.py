@@ -24,3 +24,21 @@ def test_diff_finds_the_training_commit_that_two_scans_recorded(tmp_path: Path) 
         diff = diff_models(store, "run:a", "run:b")
         assert not [n for n in diff.notes if "no training commit" in n], diff.notes
         assert diff.to_dict()["a"]["commit"] == "commit:" + "1" * 40
+
+
+def test_the_data_of_a_diff_is_what_made_the_model_not_what_came_after() -> None:
+    """The evaluation's output (``eval``) read as changed data of the model; it is made from the model."""
+    from explorer.diff import upstream_stages
+    from explorer.dvcformat import HashedPath, LockedStage
+
+    def stage(name: str, deps: list[str], outs: list[str]) -> LockedStage:
+        return LockedStage(name, "dvc.yaml", f"python {name}.py", {}, [HashedPath(d, "md5", "0") for d in deps],
+                           [HashedPath(o, "md5", "1") for o in outs])
+
+    prepare = stage("prepare", ["data/raw.csv"], ["data/prepared"])
+    train = stage("train", ["data/prepared"], ["models"])
+    evaluate = stage("evaluate", ["models/model.pkl", "data/prepared"], ["eval"])
+    stages = [prepare, train, evaluate]
+    assert [s.name for s in upstream_stages(stages, {"models/model.pkl"})] == ["prepare", "train"]
+    assert [s.name for s in upstream_stages(stages, {"data/prepared/train.csv"})] == ["prepare"]
+    assert upstream_stages(stages, {"s3://bucket/model"}) == stages  # not a pipeline output: every stage
