@@ -1,6 +1,6 @@
 """``mlprov sign`` and ``mlprov verify``: thin commands over :mod:`signing`.
 
-TARGET is a model directory or file, ``models:/NAME/VERSION``, ``models:/NAME@ALIAS`` or a
+TARGET is a model directory or file, ``models:/NAME/VERSION``, ``NAME/VERSION``, ``models:/NAME@ALIAS`` or a
 ``model_version:`` id; registry targets are resolved through the lineage store (which the MLflow
 scan fills) to their artifact location, and the outcome is recorded there as a ``signature`` node.
 """
@@ -21,6 +21,7 @@ import click
 from explorer.commands.common import EXIT_CHECK_FAILED, emit_json, fail, open_store, settings
 from explorer.commands.richprogress import RichProgress
 from explorer.lineage import NodeKind, model_id, model_version_id
+from explorer.store import LineageStore, StoreError
 
 CACHE_RELPATH = Path(".mlprov") / "digest-cache.json"
 TRUST_RELPATH = Path(".mlprov") / "trust"
@@ -445,12 +446,16 @@ def _resolved(ctx: click.Context, target: str) -> Iterator[Target]:
     if not (target.startswith("models:/") or target.startswith(f"{NodeKind.MODEL_VERSION}:")):
         path = Path(target)
         if not path.exists():
-            fail(
-                f"{target} does not exist (expected a model directory or file, models:/NAME/VERSION, "
-                "models:/NAME@ALIAS or a model_version: id)"
-            )
-        yield Target(path, path.resolve().name)
-        return
+            if "/" in target and _registered(ctx, target):  # NAME/VERSION, as `diff` and the explorer take it
+                target = f"models:/{target}"
+            else:
+                fail(
+                    f"{target} does not exist (expected a model directory or file, models:/NAME/VERSION, "
+                    "NAME/VERSION, models:/NAME@ALIAS or a model_version: id)"
+                )
+        else:
+            yield Target(path, path.resolve().name)
+            return
     subject_id, name, location = _registry_location(ctx, target)
     local = _local_path(location)
     if local is not None:
@@ -485,6 +490,18 @@ def _registry_location(ctx: click.Context, target: str) -> tuple[str, str, str]:
             str(props.get("name") or version_id.split(":", 1)[1].rsplit("/", 1)[0]),
             str(location),
         )
+    finally:
+        store.close()
+
+
+def _registered(ctx: click.Context, target: str) -> bool:
+    """Whether the lineage store knows ``NAME/VERSION`` as a registered model version."""
+    try:
+        store = LineageStore.open(settings(ctx).db_url, create=False)
+    except StoreError:
+        return False  # no store here: TARGET is then only a path that does not exist
+    try:
+        return store.node(model_version_id(*target.rsplit("/", 1))) is not None
     finally:
         store.close()
 

@@ -238,6 +238,9 @@ def test_registry_target_is_signed_and_recorded_as_lineage(cli: Cli, model: Path
     assert (model / "model.sig").is_file()  # beside the artifacts, where the scanner looks
     verified = cli.run("verify", "models:/fraud@champion", "--public-key", keys.public)
     assert verified.exit_code == 0, verified.stderr
+    bare = cli.run("verify", "fraud/3", "--public-key", keys.public, "--json")  # NAME/VERSION, as `diff` takes it
+    assert bare.exit_code == 0, bare.stderr
+    assert json.loads(bare.stdout)["subject_id"] == "model_version:fraud/3"
     with _store(cli) as store:
         edges = store.edges_to(["model_version:fraud/3"], [EdgeKind.SIGNS])
         # Two pieces of evidence for one edge: the signing and the later verification.
