@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Label
@@ -265,3 +266,16 @@ def test_a_commits_files_read_as_name_status_lines() -> None:
     files = [{"path": "dvc.lock", "status": "M"}, {"path": "src/train.py", "status": "A"}]
     assert _readable(files) == ["M dvc.lock", "A src/train.py"]
     assert _readable([{"path": "x"}]) == [{"path": "x"}] and _readable("38320143") == "38320143"
+
+
+@pilot_test
+async def test_the_trace_says_at_once_when_no_logs_are_configured(store: LineageStore, tmp_path: Path) -> None:
+    """It opened blank; the missing configuration was said only after a request id was searched for."""
+    from explorer.config import settings_for
+
+    app = make_app(store, settings_for(tmp_path))  # no mlprov.toml
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen())
+        await settle(pilot)
+        assert "No prediction logs configured" in str(app.screen.query_one("#trace-status", Label).render())

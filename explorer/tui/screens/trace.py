@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +33,11 @@ def hop_widths(room: int) -> tuple[int, int, int]:
     more_hop = min(10, spare)
     more_node = min(30, spare - more_hop)
     return hop + more_hop, node + more_node, evidence + spare - more_hop - more_node
+
+
+def _logs_configured(config: dict[str, Any]) -> bool:
+    trace = config.get("trace")
+    return bool(config.get("predictions") or (isinstance(trace, dict) and trace.get("logs")))
 
 
 class TraceScreen(ExplorerScreen):
@@ -86,6 +93,15 @@ class TraceScreen(ExplorerScreen):
         self.query_one("#trace-query", Input).focus()
         if self._query:
             self.start(self._query)
+        elif not _logs_configured(self.explorer.settings.config if self.explorer.settings else {}):
+            # said at once, not after a request id was typed and searched for nowhere
+            self.query_one("#trace-status", Label).update(
+                Text(
+                    "No prediction logs configured: list them as [trace] logs or [predictions.NAME] tables in "
+                    "mlprov.toml. A pasted JSON log line still traces.",
+                    style="dim",
+                )
+            )
 
     def watch_state(self, old: str, new: str) -> None:
         self.remove_class(f"-{old}")
