@@ -628,3 +628,20 @@ async def test_the_nothing_upstream_line_says_so_in_the_evidence_panel(
         await settle(pilot)
         shown = str(screen.query_one(EvidencePanel).render())
         assert f"No edge upstream of {raw.id}" in shown and "Root node" not in shown
+
+
+@pilot_test
+async def test_down_on_the_tab_bar_goes_into_the_tab(store: LineageStore, workspace_settings: Settings) -> None:
+    """Tab put the focus on the tab bar, where Down and Enter did nothing."""
+    from textual.widgets import Tabs
+
+    run = store.nodes(NodeKind.RUN)[0]
+    app = make_app(store, workspace_settings)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, run.id)
+        screen.query_one(Tabs).focus()
+        await pilot.press("right")  # to Params
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        assert isinstance(app.focused, KeyValueTable) and app.focused.id == "params"

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import Input, Label, TabbedContent, TabPane
+from textual.widgets import Input, Label, TabbedContent, TabPane, Tabs
 
 from explorer.graph import Direction
 from explorer.lineage import Gap, NodeKind
@@ -336,8 +336,15 @@ class NodeScreen(ExplorerScreen):
                 tab.label = label
 
     def on_key(self, event: events.Key) -> None:
-        """The model version keys on another kind of node: a notice, where they did nothing at all (the
-        footer hides them there, but the docs list them for the node view)."""
+        """Down or Enter on the tab bar goes into the tab's table (they did nothing there). The model
+        version keys on another kind of node: a notice, where they did nothing at all (the footer hides
+        them there, but the docs list them for the node view)."""
+        if event.key in ("down", "enter") and isinstance(self.focused, Tabs):
+            pane = self.query_one(TabbedContent).active_pane
+            if pane is not None:
+                pane.query_one(KeyValueTable).focus()
+                event.stop()
+                return
         node = self.detail.node if self.detail is not None else None
         if node is None or node.kind == NodeKind.MODEL_VERSION:
             return
