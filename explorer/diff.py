@@ -131,7 +131,10 @@ def describe(store: LineageStore, node_id: str) -> Side:
     if node is None:
         raise DiffError(f"{node_id} is not in the store")
     if node.kind not in (NodeKind.MODEL_VERSION, NodeKind.RUN, NodeKind.MODEL):
-        raise DiffError(f"{node_id} is a {node.kind}: diff compares model versions, models or runs")
+        raise DiffError(
+            f"{node_id} is a {node.kind} node: diff compares model versions, models or runs "
+            "(`mlprov lineage REF --down` shows what a data version or commit went into)"
+        )
     side = Side(node_id, node)
     if node.kind == NodeKind.MODEL_VERSION:
         side.model = _first(store, node.id, EdgeKind.VERSION_OF)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from explorer.diff import diff_models
 from explorer.lineage import EdgeKind, Evidence, Facts, Node, NodeKind
 from explorer.store import LineageStore
@@ -42,3 +44,15 @@ def test_the_data_of_a_diff_is_what_made_the_model_not_what_came_after() -> None
     assert [s.name for s in upstream_stages(stages, {"models/model.pkl"})] == ["prepare", "train"]
     assert [s.name for s in upstream_stages(stages, {"data/prepared/train.csv"})] == ["prepare"]
     assert upstream_stages(stages, {"s3://bucket/model"}) == stages  # not a pipeline output: every stage
+
+
+def test_a_reference_of_another_kind_says_what_the_diff_takes(tmp_path: Path) -> None:
+    from explorer.diff import DiffError
+
+    facts = Facts()
+    facts.add_node(Node("data:md5:" + "0" * 32, NodeKind.DATA, "data/raw.csv"))
+    facts.add_node(Node("run:a", NodeKind.RUN, "a"))
+    with LineageStore.open(f"sqlite:///{tmp_path / 'l.db'}") as store:
+        store.write_batch("test", facts)
+        with pytest.raises(DiffError, match="is a data node: diff compares model versions, models or runs"):
+            diff_models(store, "data:md5:" + "0" * 32, "run:a")
