@@ -99,10 +99,9 @@ def diff_models(store: LineageStore, a: str, b: str) -> ModelDiff:
     try:
         ids = [resolve(store, ref) for ref in (a, b)]
     except RefError as exc:
-        # the resolver's own hint points at any id (commit:<sha>), which the diff then refuses
-        message = str(exc).split(" (try ", 1)[0]
+        # not the resolver's hint, which points at any id (commit:<sha>) and the diff then refuses
         kinds = "model versions (NAME/VERSION, models:/NAME@ALIAS), models or runs"
-        raise DiffError(f"{message} (the diff takes {kinds})") from exc
+        raise DiffError(f"{exc.reason} (the diff takes {kinds})") from exc
     return _diff(describe(store, ids[0]), describe(store, ids[1]))
 
 

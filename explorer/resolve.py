@@ -16,8 +16,9 @@ _KINDS = ("commit", "stage", "data", "run", "experiment", "model", "model_versio
 class RefError(LookupError):
     """A reference names nothing, or more than one thing: the message says which and lists candidates."""
 
-    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, candidates: list[str] | None = None, *, hint: str = "") -> None:
+        super().__init__(f"{message} ({hint})" if hint else message)
+        self.reason = message  # without the hint: a caller that takes fewer kinds of reference gives its own
         self.candidates = candidates or []
 
 
@@ -50,11 +51,21 @@ def resolve(store: LineageStore, ref: str) -> str:
         if hit:
             return hit
         raise RefError(f"no node {ref!r} in the store")
-    if "/" in ref and "@" not in ref and store.node(model_version_id(*ref.rsplit("/", 1))) is not None:
-        return model_version_id(*ref.rsplit("/", 1))  # NAME/VERSION, as the explorer's models home shows it
+    version = registered_version(store, ref)
+    if version is not None:
+        return version
     if "@" in ref:
         return _path_at_rev(store, ref)
-    raise RefError(f"{ref!r} names no node in the store (try `mlprov ls` or a canonical id such as commit:<sha>)")
+    raise RefError(f"{ref!r} names no node in the store", hint="try `mlprov ls` or a canonical id such as commit:<sha>")
+
+
+def registered_version(store: LineageStore, ref: str) -> str | None:
+    """The ``model_version:`` id ``NAME/VERSION`` names (as the explorer's models home shows it), when
+    the store has that version."""
+    if "/" not in ref or "@" in ref:
+        return None
+    version = model_version_id(*ref.rsplit("/", 1))
+    return version if store.node(version) is not None else None
 
 
 def _unique_prefix(store: LineageStore, prefix: str, *, allow_none: bool = False) -> str | None:

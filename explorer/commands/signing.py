@@ -21,6 +21,7 @@ import click
 from explorer.commands.common import EXIT_CHECK_FAILED, emit_json, fail, open_store, settings
 from explorer.commands.richprogress import RichProgress
 from explorer.lineage import NodeKind, model_id, model_version_id
+from explorer.resolve import registered_version
 from explorer.store import LineageStore, StoreError
 
 CACHE_RELPATH = Path(".mlprov") / "digest-cache.json"
@@ -501,7 +502,7 @@ def _registered(ctx: click.Context, target: str) -> bool:
     except StoreError:
         return False  # no store here: TARGET is then only a path that does not exist
     try:
-        return store.node(model_version_id(*target.rsplit("/", 1))) is not None
+        return registered_version(store, target) is not None
     finally:
         store.close()
 
